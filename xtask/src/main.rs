@@ -1,0 +1,2 @@
+//! Project chores (placeholder entry, filled in below).
+fn main() {}
