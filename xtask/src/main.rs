@@ -1,2 +1,57 @@
-//! Project chores (placeholder entry, filled in below).
-fn main() {}
+//! Project chores: `cargo xtask vectors` runs the golden vectors, `cargo xtask tidy`
+//! checks the crate layering.
+
+#![allow(clippy::print_stdout, reason = "a command-line tool")]
+
+mod tidy;
+mod vectors;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage:
+  cargo xtask vectors [--dir DIR] [--json]   run every golden vector case the workspace implements
+  cargo xtask tidy                           check crate layering (dependency edges)";
+
+/// The workspace root (the parent of this crate's directory).
+pub(crate) fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("vectors") => {
+            let mut dir = workspace_root().join("..").join("shared").join("vectors");
+            let mut json = false;
+            while let Some(a) = args.next() {
+                match a.as_str() {
+                    "--json" => json = true,
+                    "--dir" => match args.next() {
+                        Some(d) => dir = PathBuf::from(d),
+                        None => {
+                            eprintln!("--dir needs a directory\n{USAGE}");
+                            return ExitCode::from(2);
+                        }
+                    },
+                    other => {
+                        eprintln!("unknown argument `{other}`\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            vectors::main(&dir, json)
+        }
+        Some("tidy") => tidy::main(),
+        Some("--help" | "-h" | "help") | None => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("unknown command `{other}`\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

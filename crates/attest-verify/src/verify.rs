@@ -286,6 +286,14 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Equality of canonical forms: key order does not matter, `1` and `1.0` differ.
+fn same(a: &Value, b: &Value) -> bool {
+    match (canonical::to_bytes(a), canonical::to_bytes(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// `strip(x)` of a stored digest value: the text without one leading `sha256:`; `None`
 /// when the value is not a string (the reference crashes there; we fail the check).
 fn stripped(v: &Value) -> Option<&str> {
@@ -666,7 +674,7 @@ impl<'a> Deep<'a> {
         };
         let want = derive::template_snapshot(d);
         let got = self.raw.get("template_snapshot").cloned().unwrap_or(Value::Null);
-        let ok = got == want || (!self.in_package && got == crate::package::present_false());
+        let ok = same(&got, &want) || (!self.in_package && same(&got, &crate::package::present_false()));
         let c = if ok {
             Check::pass("template_snapshot_derived", "template_snapshot equals the one derived from POLICY_ATTACHED")
         } else {
@@ -684,7 +692,7 @@ impl<'a> Deep<'a> {
         };
         let want = Value::Object(derive::router_link(&self.decision_id, d));
         let got = self.raw.get("router_link").cloned().unwrap_or(Value::Null);
-        let ok = got == want || (!self.in_package && got == Value::Object(Map::new()));
+        let ok = same(&got, &want) || (!self.in_package && same(&got, &Value::Object(Map::new())));
         let c = if ok {
             Check::pass("router_link_derived", "router_link equals the one derived from the latest execution")
         } else {
@@ -1010,7 +1018,7 @@ fn schema_strict_package(v: &Value) -> Check {
     let mut problems = Vec::new();
     if let Some(top) = v.as_object() {
         unknown_keys(top, &PACKAGE_KEYS, "", &mut problems);
-        required_keys(top, &["package_version", "provenance", "meta"], "", &mut problems);
+        required_keys(top, &["package_version"], "", &mut problems);
         if let Some(cb) = top.get("control_bundle") {
             schema_bundle(cb, "control_bundle", &mut problems);
         }
@@ -1166,7 +1174,7 @@ fn provenance_problems(
         [("prov_id", &r.prov_id), ("method_id", &r.method_id), ("inputs", &r.inputs), ("outputs", &r.outputs)]
     {
         if let Some(wv) = w.get(k) {
-            if got != wv {
+            if !same(got, wv) {
                 out.push(format!("{path}.records[0].{k} is {} (expected {})", short(got), short(wv)));
             }
         }
