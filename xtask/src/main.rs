@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout, reason = "a command-line tool")]
 
+mod demo;
 mod tidy;
 mod vectors;
 
@@ -12,7 +13,8 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage:
   cargo xtask vectors [--dir DIR] [--json]   run every golden vector case the workspace implements
-  cargo xtask tidy                           check crate layering (dependency edges)";
+  cargo xtask tidy                           check crate layering (dependency edges)
+  cargo xtask demo                           build an example audit package and verify it with the CLI";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
             vectors::main(&dir, json)
         }
         Some("tidy") => tidy::main(),
+        Some("demo") => demo::main(),
         Some("--help" | "-h" | "help") | None => {
             println!("{USAGE}");
             ExitCode::SUCCESS

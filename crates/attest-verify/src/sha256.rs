@@ -24,7 +24,8 @@ const DIGEST_LEN: usize = 32;
 /// of any size, then take the 32-byte digest with [`Sha256::finalize`].
 /// Cloning it forks the computation: both copies go on from the same state.
 ///
-/// ```ignore
+/// ```
+/// use attest_verify::sha256::{sha256, Sha256};
 /// let mut h = Sha256::new();
 /// h.update(b"a");
 /// h.update(b"bc");
