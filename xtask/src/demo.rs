@@ -70,8 +70,7 @@ pub(crate) fn build() -> Result<Value, String> {
         decision
             .apply(&ReplayEvent { event_type: ty, payload: &payload, ts, actor_type, actor_id })
             .map_err(|e| e.to_string())?;
-        let digest = canonical::digest(&obj(vec![("event_type", Value::str(ty)), ("payload", payload.clone())]))
-            .map_err(|e| e.to_string())?;
+        let digest = derive::event_digest(&Value::str(ty), &payload).map_err(|e| e.to_string())?;
         bundle_events.push(obj(vec![
             ("event_id", Value::String(format!("evt_{DECISION_ID}_{seq}"))),
             ("decision_id", Value::str(DECISION_ID)),

@@ -13,6 +13,18 @@ pub const BUNDLE_METHOD_ID: &str = "nexus-control.export_v0_5";
 /// Provenance `method_id` of an audit package export.
 pub const PACKAGE_METHOD_ID: &str = "nexus-control.audit_export_v0_6";
 
+/// An event's digest: SHA-256 of canonical `{"event_type": <type>, "payload": <payload>}`
+/// (`spec/core.md` §2.3). It covers neither `seq`, `ts`, `actor` nor the ids.
+pub fn event_digest(event_type: &Value, payload: &Value) -> Result<Digest, canonical::CanonicalError> {
+    let mut sink = canonical::HashSink::new();
+    canonical::write_entries(
+        &[("event_type", event_type), ("payload", payload)],
+        canonical::Dialect::Attest,
+        &mut sink,
+    )?;
+    Ok(sink.finish())
+}
+
 /// The bundle `decision` header: `decision_id`, `goal` (null without `DECISION_CREATED`),
 /// `mode` (`requested_mode`, or `"dry_run"` when absent or falsy), `created_at` (the first
 /// event's timestamp as given, `""` without events) and `status` (upper-case state).

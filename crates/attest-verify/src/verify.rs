@@ -528,10 +528,7 @@ impl<'a> Deep<'a> {
     fn event_digests(&self) -> Check {
         let mut problems = Vec::new();
         for (i, e) in self.b.events.iter().enumerate() {
-            let mut m = Map::with_capacity(2);
-            m.insert("event_type", e.event_type.clone());
-            m.insert("payload", e.payload.clone());
-            let d = match canonical::digest(&Value::Object(m)) {
+            let d = match derive::event_digest(&e.event_type, &e.payload) {
                 Ok(d) => d,
                 Err(err) => {
                     problems.push(format!("events[{i}]: payload cannot be canonicalized: {err}"));
