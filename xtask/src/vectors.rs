@@ -311,6 +311,26 @@ fn check_decision_flow(case: &Value) -> Res {
         eq(&format!("event {i} digest"), &e.digest, &Value::String(Digest::of(text_got.as_bytes()).to_hex()))?;
     }
 
+    // The same digests from typed events: payload -> typed -> payload -> sealed event.
+    for (i, e) in b.events.iter().enumerate() {
+        let kind =
+            attest_events::EventType::parse(e.event_type.as_str().unwrap_or("")).map_err(|err| err.to_string())?;
+        let typed =
+            attest_events::EventPayload::from_value(kind, &e.payload).map_err(|err| format!("event {i}: {err}"))?;
+        let actor = attest_events::Actor::from_stored(
+            e.actor.get("type").and_then(Value::as_str).unwrap_or(""),
+            e.actor.get("id").and_then(Value::as_str).unwrap_or(""),
+        );
+        let ts = parse_ts(&e.ts).map_err(|err| err.to_string())?;
+        let seq = e.seq.as_i64().and_then(|s| u64::try_from(s).ok()).ok_or("seq is not a non-negative integer")?;
+        let sealed = attest_events::NewEvent::new(actor, &typed)
+            .seal(&py_str(&e.decision_id), seq, ts)
+            .map_err(|err| err.to_string())?;
+        eq(&format!("typed event {i} payload"), &sealed.payload, &e.payload)?;
+        eq(&format!("typed event {i} digest"), &Value::String(sealed.digest.clone()), &e.digest)?;
+        eq(&format!("typed event {i} bundle form"), &sealed.to_bundle_value(), &e.to_value())?;
+    }
+
     // Control-router link digest.
     let decision_id = py_str(&b.decision_id);
     match expected.get("router_link_digest_preimage") {

@@ -486,6 +486,18 @@ fn parse(s: &str) -> Result<Timestamp, Failure> {
 }
 
 impl Timestamp {
+    /// 1970-01-01T00:00:00+00:00.
+    pub const UNIX_EPOCH: Timestamp =
+        Timestamp { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, microsecond: 0, offset: Some(0) };
+
+    /// Like [`Timestamp::from_unix_micros`], clamped to Python's range (years 1..=9999).
+    pub fn from_unix_micros_saturating(us: i64) -> Timestamp {
+        // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+        const MIN: i64 = -62_135_596_800_000_000;
+        const MAX: i64 = 253_402_300_799_999_999;
+        Timestamp::from_unix_micros(us.clamp(MIN, MAX)).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
     /// Parse like Python 3.11 `datetime.fromisoformat`. Error message exactly
     /// `Invalid isoformat string: <repr of input>` (e.g. `Invalid isoformat string: 'not a date'`).
     ///
@@ -613,6 +625,19 @@ impl Timestamp {
     /// `None` when naive.
     pub fn offset_micros(&self) -> Option<i64> {
         self.offset
+    }
+}
+
+#[cfg(test)]
+mod epoch_tests {
+    use super::*;
+
+    #[test]
+    fn epoch_and_saturation() {
+        assert_eq!(Timestamp::UNIX_EPOCH.unix_micros(), Some(0));
+        assert_eq!(Timestamp::from_unix_micros(0), Some(Timestamp::UNIX_EPOCH));
+        assert_eq!(Timestamp::from_unix_micros_saturating(i64::MAX).isoformat(), "9999-12-31T23:59:59.999999+00:00");
+        assert_eq!(Timestamp::from_unix_micros_saturating(i64::MIN).isoformat(), "0001-01-01T00:00:00+00:00");
     }
 }
 
