@@ -565,7 +565,7 @@ impl<'a> Deep<'a> {
                 problems.push(format!("events[{i}].event_id is {} (expected {want})", short(&e.event_id)));
             }
         }
-        if !self.b.decision_id.as_str().is_some_and(|s| !s.is_empty()) {
+        if self.b.decision_id.as_str().is_none_or(str::is_empty) {
             problems.insert(
                 0,
                 format!("decision.decision_id is {} (expected a non-empty string)", short(&self.b.decision_id)),
@@ -1032,7 +1032,7 @@ fn schema_strict_package(v: &Value) -> Check {
                 }
                 Some("embedded") => {
                     unknown_keys(r, &["mode", "bundle"], "router", &mut problems);
-                    if !r.get("bundle").is_some_and(|b| b.as_object().is_some()) {
+                    if r.get("bundle").is_none_or(|b| b.as_object().is_none()) {
                         problems.push("`router.bundle` must be an object in embedded mode".to_owned());
                     }
                 }
