@@ -13,7 +13,7 @@ pub(crate) const ALLOWED: &[(&str, &[&str])] = &[
     ("attest-store", &["attest-verify", "attest-events"]),
     ("attest-store-sqlite", &["attest-verify", "attest-events", "attest-store"]),
     ("attest-store-redb", &["attest-verify", "attest-events", "attest-store"]),
-    ("attest-policy", &["attest-verify", "attest-events"]),
+    ("attest-policy", &["attest-verify", "attest-events", "attest-store"]),
     ("attest-router", &["attest-verify"]),
     ("attest-core", &["attest-verify", "attest-events", "attest-store", "attest-policy", "attest-router"]),
     ("attest-witness", &["attest-verify", "attest-events", "attest-store"]),

@@ -116,6 +116,7 @@ fn run_case(kind: &str, _doc: &Value, case: &Value) -> Outcome {
         "audit_packages" => check_audit_package(case),
         "audit_tampered" => check_audit_tampered(case),
         "decision_flows" => check_decision_flow(case),
+        "lifecycle_inspect" => check_lifecycle_inspect(case),
         _ => return Outcome::Skip(format!("kind `{kind}` is not implemented yet")),
     };
     match result {
@@ -439,6 +440,73 @@ fn check_decision_flow(case: &Value) -> Res {
             check_bundle_digest(&format!("intermediate bundle {name}"), ib)?;
         }
     }
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------- lifecycle
+
+/// Load a bundle's event log into a fresh in-memory store, as an import would.
+pub(crate) fn store_from_bundle(bundle: &Value) -> Result<(attest_store::MemoryStore, String), String> {
+    let b = ParsedBundle::parse(bundle, "").map_err(|e| format!("decision_bundle does not parse: {e}"))?;
+    let decision_id = py_str(&b.decision_id);
+    let mut events = Vec::with_capacity(b.events.len());
+    for e in &b.events {
+        let field = |k: &str| e.actor.get(k).map(py_str).unwrap_or_else(|| "unknown".to_owned());
+        events.push(attest_events::Event {
+            decision_id: decision_id.clone(),
+            seq: e.seq.as_i64().and_then(|s| u64::try_from(s).ok()).ok_or("seq is not a non-negative integer")?,
+            event_type: py_str(&e.event_type),
+            ts: py_str(&e.ts),
+            actor: attest_events::Actor::from_stored(field("type"), field("id")),
+            payload: e.payload.clone(),
+            digest: py_str(&e.digest),
+        });
+    }
+    events.sort_by_key(|e| e.seq);
+    let store = attest_store::MemoryStore::new();
+    attest_store::Store::import(
+        &store,
+        attest_store::ImportBatch { decision_id: decision_id.clone(), created_at: py_str(&b.created_at), events, overwrite: false },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((store, decision_id))
+}
+
+fn tool_ok(m: Map) -> Value {
+    let mut out = Map::new();
+    out.insert("success", Value::Bool(true));
+    for (k, v) in m {
+        out.insert(k, v);
+    }
+    Value::Object(out)
+}
+
+fn check_lifecycle_inspect(case: &Value) -> Res {
+    let expected = field(case, "expected")?;
+    let (store, id) = store_from_bundle(field(case, "inputs.decision_bundle")?)?;
+    let engine = attest_core::Engine::new(store);
+    let err = |e: attest_core::CoreError| e.wire_message();
+    let l = engine.load(&id).map_err(err)?;
+    eq_str("state", l.decision.state().as_str(), text(expected, "state")?)?;
+    let reasons = attest_core::lifecycle::blocking_reasons(&l).map_err(err)?;
+    let codes: Vec<Value> = reasons.iter().filter_map(|r| r.get("code").cloned()).collect();
+    eq("blocking_codes", &Value::Array(codes), field(expected, "blocking_codes")?)?;
+    eq("lifecycle", &engine.lifecycle(&id, Some(20)).map_err(err)?, field(expected, "lifecycle")?)?;
+    eq("lifecycle_unlimited", &engine.lifecycle(&id, None).map_err(err)?, field(expected, "lifecycle_unlimited")?)?;
+    let want_status = field(expected, "status")?;
+    let status = engine.status(&id, want_status.get("events").is_some()).map_err(err)?;
+    eq("status", &tool_ok(status), want_status)?;
+    let want_inspect = field(expected, "inspect")?;
+    let opts = attest_core::InspectOptions {
+        render: want_inspect.get("rendered").is_some(),
+        include_events: want_inspect.get("events").is_some(),
+        include_compiled_router_request: true,
+    };
+    let inspect = engine.inspect(&id, opts).map_err(err)?;
+    if let (Some(got), Some(want)) = (inspect.get("rendered").and_then(Value::as_str), expected.get("inspect_rendered").and_then(Value::as_str)) {
+        eq_str("inspect_rendered", got, want)?;
+    }
+    eq("inspect", &tool_ok(inspect), want_inspect)?;
     Ok(None)
 }
 

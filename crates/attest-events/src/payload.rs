@@ -81,6 +81,10 @@ pub struct PolicyAttached {
     /// Template reference, when made from a template.
     #[serde(flatten)]
     pub template: Option<TemplateFields>,
+    /// Separation of duties (Rust addition): the requester may not approve. Written only
+    /// when true, so payloads without it hash exactly as the original's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forbid_self_approval: bool,
 }
 
 /// `APPROVAL_GRANTED`.
@@ -320,6 +324,9 @@ impl EventPayload {
                     m.insert("template_digest", s(&t.template_digest));
                     m.insert("overrides_applied", Value::Object(t.overrides_applied.clone()));
                 }
+                if p.forbid_self_approval {
+                    m.insert("forbid_self_approval", Value::Bool(true));
+                }
             }
             EventPayload::ApprovalGranted(p) => {
                 m.insert("expires_at", opt_str(&p.expires_at));
@@ -390,6 +397,11 @@ impl EventPayload {
                     max_steps: r.opt_int("max_steps")?,
                     labels: r.strings("labels")?,
                     template,
+                    forbid_self_approval: match r.m.get("forbid_self_approval") {
+                        None => false,
+                        Some(Value::Bool(b)) => *b,
+                        other => return Err(r.bad("forbid_self_approval", "a boolean", other)),
+                    },
                 })
             }
             EventType::ApprovalGranted => EventPayload::ApprovalGranted(ApprovalGranted {

@@ -149,6 +149,7 @@ pub fn every_event_type() -> Vec<NewEvent> {
                     template_digest: "0a97b6925cf4aced346315db57bf2257af200957bb8181e1014a87f136db6372".into(),
                     overrides_applied: overrides,
                 }),
+                forbid_self_approval: true,
             }),
         ),
         approval("bob@example.com", "LGTM ✔"),

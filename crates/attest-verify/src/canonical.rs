@@ -384,12 +384,17 @@ pub fn python_float_repr(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0.0".to_owned() } else { "0.0".to_owned() };
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: `d[.ddd]e[-]X`.
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = match sci.split_once('e') {
+    // Rust's `{:e}` gives the shortest round-trip digit count. Among the decimals of that
+    // length Python takes the one nearest the exact binary value, ties to even; Rust's
+    // exact formatting rounds the same way, so re-format at that precision.
+    let shortest = format!("{f:e}");
+    let n = shortest.split('e').next().unwrap_or("").chars().filter(char::is_ascii_digit).count();
+    let exact = format!("{:.*e}", n.saturating_sub(1), f);
+    let (raw_mantissa, exp) = match exact.split_once('e') {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
+        None => (exact.as_str(), 0),
     };
+    let mantissa = if raw_mantissa.contains('.') { raw_mantissa.trim_end_matches('0').trim_end_matches('.') } else { raw_mantissa };
     let (neg, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => (true, m),
         None => (false, mantissa),
@@ -459,6 +464,9 @@ mod tests {
             (123456789.125, "123456789.125"),
             (0.00012345, "0.00012345"),
             (1.5e-7, "1.5e-07"),
+            (100000000000000.625, "100000000000000.62"),
+            (100000000000000.875, "100000000000000.88"),
+            (203847819964379.625, "203847819964379.62"),
         ];
         for (f, want) in cases {
             assert_eq!(python_float_repr(f), want, "{f}");

@@ -339,6 +339,9 @@ pub struct Policy {
     pub max_steps: Value,
     /// Governance labels, as given.
     pub labels: Vec<Value>,
+    /// Separation of duties (Rust addition; absent in the original's payloads): the
+    /// requester may not approve. Truthiness of the payload's `forbid_self_approval`.
+    pub forbid_self_approval: bool,
 }
 
 impl Policy {
@@ -388,7 +391,15 @@ impl Policy {
                 ))
             }
         }
-        Ok(Policy { min_approvals, allowed_modes, require_adapter_capabilities: caps, max_steps, labels })
+        let forbid_self_approval = p.get("forbid_self_approval").is_some_and(Value::is_truthy);
+        Ok(Policy {
+            min_approvals,
+            allowed_modes,
+            require_adapter_capabilities: caps,
+            max_steps,
+            labels,
+            forbid_self_approval,
+        })
     }
 
     /// Whether `mode` is allowed.
