@@ -17,6 +17,20 @@ pub(crate) const ALLOWED: &[(&str, &[&str])] = &[
     ("attest-router", &["attest-verify"]),
     ("attest-core", &["attest-verify", "attest-events", "attest-store", "attest-policy", "attest-router"]),
     ("attest-witness", &["attest-verify", "attest-events", "attest-store"]),
+    (
+        "nexus-attest",
+        &[
+            "attest-verify",
+            "attest-events",
+            "attest-store",
+            "attest-store-sqlite",
+            "attest-store-redb",
+            "attest-policy",
+            "attest-router",
+            "attest-core",
+            "attest-witness",
+        ],
+    ),
 ];
 
 /// Problems found in `cargo metadata` output.

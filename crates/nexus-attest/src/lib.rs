@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod args;
+mod tools;
+
+pub use attest_core as core;
+pub use attest_events as events;
+pub use attest_policy as policy;
+pub use attest_store as store;
+pub use attest_verify as verify;
+
+pub use attest_core::{Compat, CoreError, Engine, EngineOptions, InspectOptions, RequestArgs};
+pub use attest_events::{Actor, ActorType, Clock, IdSource, Mode};
+pub use attest_policy::{PolicyArgs, TemplateSpec};
+pub use attest_store::{MemoryStore, Store};
+pub use tools::{NexusAttest, ToolResult, TOOL_NAMES};
