@@ -89,8 +89,14 @@ impl<'a> Args<'a> {
         if let Some(k) = m.keys().find(|k| *k != "type" && *k != "id") {
             return Err(bad(format!("{}: unknown key `{key}.{k}`", self.tool)));
         }
-        let kind = m.get("type").and_then(Value::as_str).ok_or_else(|| self.wrong(&format!("{key}.type"), "`human` or `system`"))?;
-        let id = m.get("id").and_then(Value::as_str).ok_or_else(|| self.wrong(&format!("{key}.id"), "a non-empty string"))?;
+        let kind = m
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| self.wrong(&format!("{key}.type"), "`human` or `system`"))?;
+        let id = m
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| self.wrong(&format!("{key}.id"), "a non-empty string"))?;
         Actor::parse(kind, id).map_err(|e| bad(format!("{}: `{key}`: {e}", self.tool)))
     }
 

@@ -123,7 +123,13 @@ impl<S: Store> NexusAttest<S> {
     }
 
     /// `approve`.
-    pub fn approve(&self, request_id: &str, actor: &attest_events::Actor, comment: Option<&str>, expires_at: Option<&str>) -> ToolResult {
+    pub fn approve(
+        &self,
+        request_id: &str,
+        actor: &attest_events::Actor,
+        comment: Option<&str>,
+        expires_at: Option<&str>,
+    ) -> ToolResult {
         self.engine.approve(request_id, actor, comment, expires_at).into()
     }
 
@@ -203,7 +209,12 @@ impl<S: Store> NexusAttest<S> {
                 let a = Args::new(tool, v, &["request_id", "actor", "comment", "expires_at"])?;
                 let comment = a.opt_string("comment")?;
                 let expires = a.opt_string("expires_at")?;
-                self.engine.approve(&a.string("request_id")?, &a.actor("actor")?, comment.as_deref(), expires.as_deref())
+                self.engine.approve(
+                    &a.string("request_id")?,
+                    &a.actor("actor")?,
+                    comment.as_deref(),
+                    expires.as_deref(),
+                )
             }
             "revoke_approval" => {
                 let a = Args::new(tool, v, &["request_id", "actor", "reason"])?;
@@ -215,7 +226,11 @@ impl<S: Store> NexusAttest<S> {
                 self.engine.status(&a.string("request_id")?, a.bool_or("include_events", false)?)
             }
             "inspect" => {
-                let a = Args::new(tool, v, &["decision_id", "render", "include_events", "include_compiled_router_request"])?;
+                let a = Args::new(
+                    tool,
+                    v,
+                    &["decision_id", "render", "include_events", "include_compiled_router_request"],
+                )?;
                 let opts = InspectOptions {
                     render: a.bool_or("render", true)?,
                     include_events: a.bool_or("include_events", false)?,
@@ -227,7 +242,10 @@ impl<S: Store> NexusAttest<S> {
                 let a = Args::new(tool, v, &["decision_id", "timeline_limit"])?;
                 let limit = match a.opt_int("timeline_limit")? {
                     None => Some(attest_core::DEFAULT_TIMELINE_LIMIT),
-                    Some(n) => Some(usize::try_from(n).map_err(|_| CoreError::InvalidArgument("timeline_limit must be at least 1".into()))?),
+                    Some(n) => Some(
+                        usize::try_from(n)
+                            .map_err(|_| CoreError::InvalidArgument("timeline_limit must be at least 1".into()))?,
+                    ),
                 };
                 let value = self.engine.lifecycle(&a.string("decision_id")?, limit)?;
                 Ok(match value {
@@ -243,9 +261,22 @@ impl<S: Store> NexusAttest<S> {
                 let a = Args::new(
                     tool,
                     v,
-                    &["name", "actor", "description", "min_approvals", "allowed_modes", "require_adapter_capabilities", "max_steps", "labels"],
+                    &[
+                        "name",
+                        "actor",
+                        "description",
+                        "min_approvals",
+                        "allowed_modes",
+                        "require_adapter_capabilities",
+                        "max_steps",
+                        "labels",
+                    ],
                 )?;
-                let spec = TemplateSpec::new(a.string("name")?, a.opt_string("description")?.unwrap_or_default(), &a.policy()?);
+                let spec = TemplateSpec::new(
+                    a.string("name")?,
+                    a.opt_string("description")?.unwrap_or_default(),
+                    &a.policy()?,
+                );
                 self.engine.template_create(&spec, &a.actor("actor")?)
             }
             "template_get" => {
