@@ -184,8 +184,10 @@ pub enum Durability {
     /// immediate durability). The default.
     #[default]
     Full,
-    /// Commits survive a process crash but the last ones may be lost on power failure
-    /// (SQLite `synchronous=NORMAL` in WAL mode; redb eventual durability).
+    /// Faster commits that may lose the most recent ones: SQLite `synchronous=NORMAL` in
+    /// WAL mode (survives a process crash, may lose the last commits on power failure);
+    /// redb group commit (commits become durable within about 100 ms, so a crash of the
+    /// process or the machine may lose the last ones). Each backend documents its bound.
     Normal,
 }
 
