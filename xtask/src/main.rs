@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, reason = "a command-line tool")]
 
 mod demo;
+mod flows;
 mod tidy;
 mod vectors;
 

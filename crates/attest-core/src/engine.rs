@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use attest_events::{
-    Actor, ApprovalGranted, ApprovalRevoked, Clock, DecisionCreated, EventPayload, IdSource, Map, Mode, NewEvent, RandomIds, SystemClock,
-    Timestamp, Value,
+    Actor, ApprovalGranted, ApprovalRevoked, Clock, DecisionCreated, EventPayload, IdSource, Map, Mode, NewEvent,
+    RandomIds, SystemClock, Timestamp, Value,
 };
 use attest_policy::{effective_policy, template_digest, template_snapshot, Policy, PolicyArgs, TemplateSpec};
 use attest_store::{ListQuery, Store, StoreError, TemplateRecord};
@@ -36,11 +36,15 @@ pub struct EngineOptions {
     pub compat: Compat,
     /// How often a state-dependent write is retried after losing a race.
     pub max_retries: usize,
+    /// Record a router response whose `status` is present and not `completed` as
+    /// `EXECUTION_FAILED` (`ROUTER_RUN_FAILED`) instead of `EXECUTION_COMPLETED` (the
+    /// original ignores the router's verdict). Off by default.
+    pub strict_router_verdict: bool,
 }
 
 impl Default for EngineOptions {
     fn default() -> EngineOptions {
-        EngineOptions { compat: Compat::default(), max_retries: 64 }
+        EngineOptions { compat: Compat::default(), max_retries: 64, strict_router_verdict: false }
     }
 }
 
@@ -236,11 +240,18 @@ impl<S: Store> Engine<S> {
     // ------------------------------------------------------------------ approve / revoke
 
     /// Grant an approval (`spec/core.md` §6.5). `expires_at` must carry a UTC offset.
-    pub fn approve(&self, request_id: &str, actor: &Actor, comment: Option<&str>, expires_at: Option<&str>) -> Result<Map, CoreError> {
+    pub fn approve(
+        &self,
+        request_id: &str,
+        actor: &Actor,
+        comment: Option<&str>,
+        expires_at: Option<&str>,
+    ) -> Result<Map, CoreError> {
         let expires = match expires_at {
             None => None,
             Some(text) => {
-                let t = Timestamp::parse_isoformat(text).map_err(|e| CoreError::InvalidArgument(format!("expires_at: {}", e.message())))?;
+                let t = Timestamp::parse_isoformat(text)
+                    .map_err(|e| CoreError::InvalidArgument(format!("expires_at: {}", e.message())))?;
                 if !t.is_aware() {
                     return Err(CoreError::InvalidArgument(format!("expires_at `{text}` must carry a UTC offset")));
                 }
@@ -260,7 +271,8 @@ impl<S: Store> Engine<S> {
             if d.approval(&actor.id).is_some_and(|a| !a.revoked) {
                 return Err(CoreError::AlreadyApproved(actor.id.clone()));
             }
-            if d.policy().is_some_and(|p| p.forbid_self_approval) && d.requester().is_some_and(|(_, id)| id == actor.id) {
+            if d.policy().is_some_and(|p| p.forbid_self_approval) && d.requester().is_some_and(|(_, id)| id == actor.id)
+            {
                 return Err(CoreError::SelfApproval(actor.id.clone()));
             }
             Ok(())
@@ -278,11 +290,15 @@ impl<S: Store> Engine<S> {
     /// Revoke an approval (`spec/core.md` §6.6). A revocation by an actor whose type
     /// differs from the approving actor's is refused (approvals are keyed by id).
     pub fn revoke_approval(&self, request_id: &str, actor: &Actor, reason: &str) -> Result<Map, CoreError> {
-        let event = NewEvent::new(actor.clone(), &EventPayload::ApprovalRevoked(ApprovalRevoked { reason: reason.to_owned() }));
+        let event =
+            NewEvent::new(actor.clone(), &EventPayload::ApprovalRevoked(ApprovalRevoked { reason: reason.to_owned() }));
         self.append_checked(request_id, event, |l| {
             let d = &l.decision;
             if matches!(d.state(), State::Executing | State::Completed) {
-                return Err(CoreError::InvalidState(format!("Cannot revoke approval for decision in state: {}", d.state())));
+                return Err(CoreError::InvalidState(format!(
+                    "Cannot revoke approval for decision in state: {}",
+                    d.state()
+                )));
             }
             match d.approval(&actor.id) {
                 None => Err(CoreError::NotApproved(actor.id.clone())),
@@ -362,7 +378,9 @@ impl<S: Store> Engine<S> {
         let now = self.now_micros();
         let mut out = Vec::new();
         for h in self.store.list(&q)? {
-            let created = Timestamp::parse_isoformat(&h.created_at).map(|t| t.isoformat()).unwrap_or_else(|_| h.created_at.clone());
+            let created = Timestamp::parse_isoformat(&h.created_at)
+                .map(|t| t.isoformat())
+                .unwrap_or_else(|_| h.created_at.clone());
             let mut m = Map::new();
             m.insert("request_id", Value::str(h.decision_id.as_str()));
             m.insert("created_at", Value::String(created));

@@ -151,12 +151,24 @@ mod tests {
             CoreError::TemplateNotFound("no-such-template".into()).wire_message(),
             "TEMPLATE_NOT_FOUND: Template 'no-such-template' does not exist"
         );
-        assert_eq!(CoreError::TemplateExists("x".into()).wire_message(), "TEMPLATE_ALREADY_EXISTS: Template already exists: x");
-        assert_eq!(CoreError::InvalidTemplate("Template name cannot be empty".into()).wire_message(), "INVALID_TEMPLATE: Template name cannot be empty");
+        assert_eq!(
+            CoreError::TemplateExists("x".into()).wire_message(),
+            "TEMPLATE_ALREADY_EXISTS: Template already exists: x"
+        );
+        assert_eq!(
+            CoreError::InvalidTemplate("Template name cannot be empty".into()).wire_message(),
+            "INVALID_TEMPLATE: Template name cannot be empty"
+        );
         assert_eq!(CoreError::DecisionNotFound("d".into()).wire_message(), "Decision not found: d");
-        assert_eq!(CoreError::AlreadyRevoked("carol@example.com".into()).wire_message(), "Actor carol@example.com's approval is already revoked");
+        assert_eq!(
+            CoreError::AlreadyRevoked("carol@example.com".into()).wire_message(),
+            "Actor carol@example.com's approval is already revoked"
+        );
         assert_eq!(CoreError::Internal("boom".into()).wire_message(), "Unexpected error: boom");
-        assert_eq!(CoreError::AlreadyExecuted.wire_message(), "ALREADY_EXECUTED: Decision has already been executed successfully");
+        assert_eq!(
+            CoreError::AlreadyExecuted.wire_message(),
+            "ALREADY_EXECUTED: Decision has already been executed successfully"
+        );
         assert_eq!(CoreError::PolicyValidation("x; y".into()).wire_message(), "Policy validation failed: x; y");
     }
 }

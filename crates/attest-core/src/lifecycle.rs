@@ -93,15 +93,24 @@ pub fn blocking_reasons(l: &Loaded) -> Result<Vec<Value>, CoreError> {
             let mut details = Map::new();
             let run_id = d.latest_execution().and_then(|x| x.run_id.clone());
             details.insert("run_id", run_id.map(Value::String).unwrap_or(Value::Null));
-            return Ok(vec![reason("ALREADY_EXECUTED", "Decision has already been executed successfully".to_owned(), details)]);
+            return Ok(vec![reason(
+                "ALREADY_EXECUTED",
+                "Decision has already been executed successfully".to_owned(),
+                details,
+            )]);
         }
         State::Failed => {
             let x = d.latest_execution();
             let msg = x.and_then(|x| x.error_message.clone()).unwrap_or_default();
             let mut details = Map::new();
-            details.insert("error_code", x.and_then(|x| x.error_code.clone()).map(Value::String).unwrap_or(Value::Null));
+            details
+                .insert("error_code", x.and_then(|x| x.error_code.clone()).map(Value::String).unwrap_or(Value::Null));
             details.insert("error_message", Value::str(msg.as_str()));
-            let message = if msg.is_empty() { "Previous execution failed".to_owned() } else { format!("Previous execution failed: {msg}") };
+            let message = if msg.is_empty() {
+                "Previous execution failed".to_owned()
+            } else {
+                format!("Previous execution failed: {msg}")
+            };
             return Ok(vec![reason("EXECUTION_FAILED", message, details)]);
         }
         _ => {}
@@ -118,7 +127,11 @@ pub fn blocking_reasons(l: &Loaded) -> Result<Vec<Value>, CoreError> {
         details.insert("expired_count", Value::int(expired as i64));
         details.insert("current_valid", Value::int(current));
         details.insert("required", Value::int(required));
-        return Ok(vec![reason("APPROVAL_EXPIRED", format!("Approvals expired: {expired} approval(s) have expired"), details)]);
+        return Ok(vec![reason(
+            "APPROVAL_EXPIRED",
+            format!("Approvals expired: {expired} approval(s) have expired"),
+            details,
+        )]);
     }
     let missing = required - current;
     let mut details = Map::new();
@@ -239,7 +252,9 @@ pub fn timeline(l: &Loaded) -> Vec<TimelineEntry> {
                 "execution",
                 "failed",
                 match get_text(p, "error_message") {
-                    Some(m) if m.chars().count() > 50 => format!("Execution failed: {}...", m.chars().take(47).collect::<String>()),
+                    Some(m) if m.chars().count() > 50 => {
+                        format!("Execution failed: {}...", m.chars().take(47).collect::<String>())
+                    }
                     Some(m) => format!("Execution failed: {m}"),
                     None => "Execution failed".to_owned(),
                 },

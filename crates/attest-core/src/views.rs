@@ -117,10 +117,13 @@ fn verdict(l: &Loaded) -> Result<(bool, String), CoreError> {
         State::Completed => (true, "Executed (router run completed)".to_owned()),
         State::Failed => {
             let msg = d.latest_execution().and_then(|x| x.error_message.clone()).filter(|m| !m.is_empty());
-            (false, match msg {
-                Some(m) => format!("Execution failed: {m}"),
-                None => "Execution failed".to_owned(),
-            })
+            (
+                false,
+                match msg {
+                    Some(m) => format!("Execution failed: {m}"),
+                    None => "Execution failed".to_owned(),
+                },
+            )
         }
     })
 }
@@ -203,7 +206,8 @@ fn execution_section(l: &Loaded) -> Value {
 /// The compiled request preview of `inspect` (requested mode, latest adapter).
 fn compiled_preview(l: &Loaded) -> Option<Value> {
     let p = l.decision.policy()?;
-    let adapter = l.decision.latest_execution().map(|x| x.adapter_id.clone()).unwrap_or_else(|| "<not specified>".to_owned());
+    let adapter =
+        l.decision.latest_execution().map(|x| x.adapter_id.clone()).unwrap_or_else(|| "<not specified>".to_owned());
     let mut req = Map::with_capacity(6);
     req.insert("goal", Value::str(l.decision.goal().unwrap_or("")));
     req.insert("adapter_id", Value::str(adapter.as_str()));
@@ -223,7 +227,11 @@ fn compiled_preview(l: &Loaded) -> Option<Value> {
     m.insert("adapter_id", Value::String(adapter));
     m.insert(
         "require_capabilities",
-        if p.require_adapter_capabilities.is_empty() { Value::Null } else { Value::Array(p.require_adapter_capabilities.clone()) },
+        if p.require_adapter_capabilities.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(p.require_adapter_capabilities.clone())
+        },
     );
     m.insert("allow_apply", Value::Bool(p.allows_mode("apply")));
     m.insert("max_steps", p.max_steps.clone());
@@ -362,7 +370,10 @@ fn render_inspect(l: &Loaded, life: &Value, timeline: &[TimelineEntry]) -> Resul
         Some(p) => {
             let caps: Vec<String> = p.require_adapter_capabilities.iter().map(py_str).collect();
             lines.push(format!("  Allowed modes:          {}", p.allowed_modes.join(", ")));
-            lines.push(format!("  Required capabilities:  {}", if caps.is_empty() { DASH.to_owned() } else { caps.join(", ") }));
+            lines.push(format!(
+                "  Required capabilities:  {}",
+                if caps.is_empty() { DASH.to_owned() } else { caps.join(", ") }
+            ));
             let max_steps = if p.max_steps.is_truthy() { py_str(&p.max_steps) } else { DASH.to_owned() };
             lines.push(format!("  max_steps:              {max_steps}"));
         }

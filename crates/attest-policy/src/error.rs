@@ -37,7 +37,9 @@ impl PolicyError {
     /// Stable error code.
     pub fn code(&self) -> &'static str {
         match self {
-            PolicyError::MinApprovals | PolicyError::NoModes | PolicyError::InvalidMode(_) | PolicyError::MaxSteps => "INVALID_POLICY",
+            PolicyError::MinApprovals | PolicyError::NoModes | PolicyError::InvalidMode(_) | PolicyError::MaxSteps => {
+                "INVALID_POLICY"
+            }
             PolicyError::ModeNotAllowed { .. } => "MODE_NOT_ALLOWED",
             PolicyError::EmptyTemplateName | PolicyError::TemplateNamePattern(_) => "INVALID_TEMPLATE",
         }

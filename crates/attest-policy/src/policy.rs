@@ -141,10 +141,19 @@ impl Policy {
     /// original words it. Missing capabilities are listed in policy order without
     /// duplicates. `capabilities = None` means the adapter's capabilities are unknown, in
     /// which case the requirement is not checked here (the router enforces it).
-    pub fn execution_failures(&self, mode: Mode, active_approvals: usize, capabilities: Option<&BTreeSet<String>>) -> Vec<String> {
+    pub fn execution_failures(
+        &self,
+        mode: Mode,
+        active_approvals: usize,
+        capabilities: Option<&BTreeSet<String>>,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         if !self.allows(mode) {
-            out.push(format!("Mode '{}' not allowed by policy (allowed: {})", mode.as_str(), repr_tuple(&self.allowed_modes)));
+            out.push(format!(
+                "Mode '{}' not allowed by policy (allowed: {})",
+                mode.as_str(),
+                repr_tuple(&self.allowed_modes)
+            ));
         }
         let active = i64::try_from(active_approvals).unwrap_or(i64::MAX);
         if active < self.min_approvals {
@@ -168,7 +177,13 @@ impl Policy {
 /// The compiled router request (`spec/core.md` §4.4): `goal`, `adapter_id`, `dry_run`,
 /// then `plan` when not null, `max_steps` when not null and `require_capabilities` when
 /// the policy requires some. Its attest-canonical digest is the router request digest.
-pub fn compile_router_request(policy: &Policy, goal: &str, plan: Option<&str>, adapter_id: &str, dry_run: bool) -> Value {
+pub fn compile_router_request(
+    policy: &Policy,
+    goal: &str,
+    plan: Option<&str>,
+    adapter_id: &str,
+    dry_run: bool,
+) -> Value {
     let mut m = Map::with_capacity(6);
     m.insert("goal", Value::str(goal));
     m.insert("adapter_id", Value::str(adapter_id));
@@ -193,7 +208,12 @@ mod tests {
     use super::*;
 
     fn p(min: i64, modes: &[&str], max_steps: Option<i64>) -> Policy {
-        Policy { min_approvals: min, allowed_modes: modes.iter().map(|s| (*s).to_owned()).collect(), max_steps, ..Policy::default() }
+        Policy {
+            min_approvals: min,
+            allowed_modes: modes.iter().map(|s| (*s).to_owned()).collect(),
+            max_steps,
+            ..Policy::default()
+        }
     }
 
     #[test]
@@ -201,7 +221,10 @@ mod tests {
         assert_eq!(p(0, &[], Some(0)).validate().unwrap_err().to_string(), "min_approvals must be at least 1");
         assert_eq!(p(1, &[], Some(0)).validate().unwrap_err().to_string(), "allowed_modes cannot be empty");
         assert_eq!(p(1, &["dry_run", "wat", "x"], Some(0)).validate().unwrap_err().to_string(), "Invalid mode: wat");
-        assert_eq!(p(1, &["apply"], Some(0)).validate().unwrap_err().to_string(), "max_steps must be at least 1 if specified");
+        assert_eq!(
+            p(1, &["apply"], Some(0)).validate().unwrap_err().to_string(),
+            "max_steps must be at least 1 if specified"
+        );
         assert!(p(1, &["apply", "apply"], None).validate().is_ok());
         assert_eq!(p(1, &[], None).validate().unwrap_err().code(), "INVALID_POLICY");
     }
@@ -209,7 +232,10 @@ mod tests {
     #[test]
     fn execution_messages_match_the_vectors() {
         let pol = p(1, &["dry_run"], None);
-        assert_eq!(pol.execution_failures(Mode::Apply, 1, None), ["Mode 'apply' not allowed by policy (allowed: ('dry_run',))"]);
+        assert_eq!(
+            pol.execution_failures(Mode::Apply, 1, None),
+            ["Mode 'apply' not allowed by policy (allowed: ('dry_run',))"]
+        );
         assert_eq!(pol.execution_failures(Mode::DryRun, 0, None), ["Insufficient approvals: 0 < 1 required"]);
         let mut pol = p(2, &["dry_run", "apply"], Some(7));
         pol.require_adapter_capabilities = vec!["timeout".into(), "external".into(), "external".into(), "z".into()];

@@ -16,7 +16,11 @@ pub fn validate_template_name(name: &str) -> Result<(), PolicyError> {
     let mut chars = name.chars();
     match chars.next() {
         None => Err(PolicyError::EmptyTemplateName),
-        Some(first) if first.is_ascii_alphanumeric() && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => Ok(()),
+        Some(first)
+            if first.is_ascii_alphanumeric() && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
+        {
+            Ok(())
+        }
         Some(_) => Err(PolicyError::TemplateNamePattern(name.to_owned())),
     }
 }
@@ -181,12 +185,20 @@ mod tests {
             forbid_self_approval: None,
         };
         let spec = TemplateSpec::new("prod-deploy", "Production deployment policy", &args);
-        let t = spec.build(&Actor::human("alice@example.com").unwrap(), Timestamp::parse_isoformat("2026-11-24T10:09:33.230572+00:00").unwrap());
+        let t = spec.build(
+            &Actor::human("alice@example.com").unwrap(),
+            Timestamp::parse_isoformat("2026-11-24T10:09:33.230572+00:00").unwrap(),
+        );
         let t = t.unwrap();
         assert_eq!(t.record.digest, "0a97b6925cf4aced346315db57bf2257af200957bb8181e1014a87f136db6372");
         let (policy, fields) = effective_policy(
             &t.record,
-            &PolicyArgs { min_approvals: Some(3), max_steps: Some(5), labels: Some(vec!["prod".into(), "hotfix".into()]), ..PolicyArgs::default() },
+            &PolicyArgs {
+                min_approvals: Some(3),
+                max_steps: Some(5),
+                labels: Some(vec!["prod".into(), "hotfix".into()]),
+                ..PolicyArgs::default()
+            },
         );
         assert_eq!(policy.min_approvals, 3);
         assert_eq!(policy.allowed_modes, ["dry_run", "apply"]);

@@ -394,7 +394,11 @@ pub fn python_float_repr(f: f64) -> String {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
         None => (exact.as_str(), 0),
     };
-    let mantissa = if raw_mantissa.contains('.') { raw_mantissa.trim_end_matches('0').trim_end_matches('.') } else { raw_mantissa };
+    let mantissa = if raw_mantissa.contains('.') {
+        raw_mantissa.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        raw_mantissa
+    };
     let (neg, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => (true, m),
         None => (false, mantissa),

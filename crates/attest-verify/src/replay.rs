@@ -6,7 +6,7 @@
 //! count is kept as a running total against one fixed "now", so replay is linear in the
 //! number of events.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::json::{Map, Value};
@@ -512,7 +512,8 @@ pub struct Decision {
     // INVARIANT (approval index): `approval_index[id]` is the position of `id` in
     // `approvals`; positions follow first grant order (Python dict order).
     approvals: Vec<Approval>,
-    approval_index: BTreeMap<String, usize>,
+    // A hash index for lookups only (never iterated, so no order leaks anywhere).
+    approval_index: HashMap<String, usize>,
     // INVARIANT (running count): `active` is the number of entries of `approvals` active
     // at `now`, `naive` the number of non-revoked entries whose expiry has no offset.
     active: usize,
@@ -536,7 +537,7 @@ impl Decision {
             template: None,
             requester: None,
             approvals: Vec::new(),
-            approval_index: BTreeMap::new(),
+            approval_index: HashMap::new(),
             active: 0,
             naive: 0,
             executions: Vec::new(),
@@ -607,11 +608,13 @@ impl Decision {
                     revoked_at: None,
                     revoke_reason: None,
                 };
+                let added = self.contribution(&approval);
                 match self.approval_index.get(e.actor_id).copied() {
                     Some(i) => {
                         if let Some(slot) = self.approvals.get_mut(i) {
                             let old = std::mem::replace(slot, approval);
-                            self.uncount(&old);
+                            let removed = self.contribution(&old);
+                            self.retract(removed);
                         }
                     }
                     None => {
@@ -619,16 +622,15 @@ impl Decision {
                         self.approvals.push(approval);
                     }
                 }
-                if let Some(new) = self.approval_index.get(e.actor_id).and_then(|&i| self.approvals.get(i)).cloned() {
-                    self.count(&new);
-                }
+                self.add(added);
                 self.reevaluate()?;
             }
             EventType::ApprovalRevoked => {
                 let p = payload_obj(e.payload)?;
                 if let Some(i) = self.approval_index.get(e.actor_id).copied() {
-                    if let Some(old) = self.approvals.get(i).cloned() {
-                        self.uncount(&old);
+                    if let Some(old) = self.approvals.get(i) {
+                        let removed = self.contribution(old);
+                        self.retract(removed);
                     }
                     if let Some(a) = self.approvals.get_mut(i) {
                         a.revoked = true;
@@ -705,26 +707,26 @@ impl Decision {
         Ok(())
     }
 
-    fn count(&mut self, a: &Approval) {
+    /// How an entry contributes to the running counts: `(active, naive)`.
+    fn contribution(&self, a: &Approval) -> (usize, usize) {
         if a.revoked {
-            return;
+            return (0, 0);
         }
         match a.is_active_at(self.now) {
-            Some(true) => self.active += 1,
-            Some(false) => {}
-            None => self.naive += 1,
+            Some(true) => (1, 0),
+            Some(false) => (0, 0),
+            None => (0, 1),
         }
     }
 
-    fn uncount(&mut self, a: &Approval) {
-        if a.revoked {
-            return;
-        }
-        match a.is_active_at(self.now) {
-            Some(true) => self.active = self.active.saturating_sub(1),
-            Some(false) => {}
-            None => self.naive = self.naive.saturating_sub(1),
-        }
+    fn add(&mut self, (active, naive): (usize, usize)) {
+        self.active += active;
+        self.naive += naive;
+    }
+
+    fn retract(&mut self, (active, naive): (usize, usize)) {
+        self.active = self.active.saturating_sub(active);
+        self.naive = self.naive.saturating_sub(naive);
     }
 
     fn reevaluate(&mut self) -> Result<(), ReplayError> {

@@ -8,11 +8,13 @@ mod tools;
 pub use attest_core as core;
 pub use attest_events as events;
 pub use attest_policy as policy;
+pub use attest_router as router;
 pub use attest_store as store;
 pub use attest_verify as verify;
 
 pub use attest_core::{Compat, CoreError, Engine, EngineOptions, InspectOptions, RequestArgs};
 pub use attest_events::{Actor, ActorType, Clock, IdSource, Mode};
 pub use attest_policy::{PolicyArgs, TemplateSpec};
+pub use attest_router::Router;
 pub use attest_store::{MemoryStore, Store};
 pub use tools::{NexusAttest, ToolResult, TOOL_NAMES};

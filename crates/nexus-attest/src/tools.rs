@@ -4,7 +4,24 @@
 use attest_core::{CoreError, Engine, InspectOptions, RequestArgs};
 use attest_events::{Map, Value};
 use attest_policy::TemplateSpec;
+use attest_router::Router;
 use attest_store::{MemoryStore, Store};
+
+/// A router placeholder for calls without one (never called).
+struct NoRouter;
+
+impl Router for NoRouter {
+    fn adapter_capabilities(
+        &self,
+        _adapter_id: &str,
+    ) -> Result<Option<std::collections::BTreeSet<String>>, attest_router::RouterError> {
+        Ok(None)
+    }
+
+    fn run(&self, _args: &attest_router::RunArgs<'_>) -> Result<Map, attest_router::RouterError> {
+        Ok(Map::new())
+    }
+}
 
 use crate::args::Args;
 
@@ -80,7 +97,8 @@ impl From<Result<Map, CoreError>> for ToolResult {
 
 /// Tool names accepted by [`NexusAttest::call`] (method names; the MCP server maps its
 /// `nexus-attest.*` names onto these).
-pub const TOOL_NAMES: [&str; 10] = [
+pub const TOOL_NAMES: [&str; 11] = [
+    "execute",
     "request",
     "approve",
     "revoke_approval",
@@ -168,15 +186,41 @@ impl<S: Store> NexusAttest<S> {
         self.engine.template_list(limit, offset, label_filter).into()
     }
 
-    /// Call a tool by method name with JSON arguments (as the original's keyword
-    /// arguments). Unknown tools, unknown arguments and wrongly typed arguments are
-    /// `INVALID_ARGUMENT` results; nothing is written then.
-    pub fn call(&self, tool: &str, args: &Value) -> ToolResult {
-        self.dispatch(tool, args).into()
+    /// `execute` through `router` (`dry_run`: `None` uses the requested mode).
+    pub fn execute<R: Router + ?Sized>(
+        &self,
+        request_id: &str,
+        adapter_id: &str,
+        actor: &attest_events::Actor,
+        router: &R,
+        dry_run: Option<bool>,
+    ) -> ToolResult {
+        self.engine.execute(request_id, adapter_id, actor, router, dry_run).map(|o| o.data).into()
     }
 
-    fn dispatch(&self, tool: &str, v: &Value) -> Result<Map, CoreError> {
+    /// Call a tool by method name with JSON arguments (as the original's keyword
+    /// arguments). Unknown tools, unknown arguments and wrongly typed arguments are
+    /// `INVALID_ARGUMENT` results; nothing is written then. `execute` needs a router:
+    /// use [`NexusAttest::call_with_router`].
+    pub fn call(&self, tool: &str, args: &Value) -> ToolResult {
+        self.dispatch(tool, args, None::<&NoRouter>).into()
+    }
+
+    /// [`NexusAttest::call`] with the router `execute` runs through.
+    pub fn call_with_router<R: Router + ?Sized>(&self, tool: &str, args: &Value, router: &R) -> ToolResult {
+        self.dispatch(tool, args, Some(router)).into()
+    }
+
+    fn dispatch<R: Router + ?Sized>(&self, tool: &str, v: &Value, router: Option<&R>) -> Result<Map, CoreError> {
         match tool {
+            "execute" => {
+                let a = Args::new(tool, v, &["request_id", "adapter_id", "actor", "dry_run"])?;
+                let router =
+                    router.ok_or_else(|| CoreError::InvalidArgument("execute: no router configured".to_owned()))?;
+                let (id, adapter, actor, dry_run) =
+                    (a.string("request_id")?, a.string("adapter_id")?, a.actor("actor")?, a.opt_bool("dry_run")?);
+                self.engine.execute(&id, &adapter, &actor, router, dry_run).map(|o| o.data)
+            }
             "request" => {
                 let a = Args::new(
                     tool,
