@@ -83,7 +83,11 @@ fn show(v: &Value) -> String {
 
 /// Run the operations of a flow case; compare every tool result, router call and (when
 /// given) the stored events with the exported bundle's.
-pub(crate) fn run_operations(case: &Value, ops: &Value, bundle: Option<&Value>) -> Result<(), String> {
+pub(crate) fn run_operations(
+    case: &Value,
+    ops: &Value,
+    bundle: Option<&Value>,
+) -> Result<NexusAttest<MemoryStore>, String> {
     let recorded = case.get("recorded").ok_or("flow case has no `recorded`")?;
     let event_clock = Arc::new(RecordedClock::new(timestamps(recorded.get("event_timestamps"))));
     let template_times: Vec<Timestamp> = recorded
@@ -119,8 +123,12 @@ pub(crate) fn run_operations(case: &Value, ops: &Value, bundle: Option<&Value>) 
                 behaviour: op.get("router").cloned().unwrap_or(Value::Null),
                 calls: Mutex::new(Vec::new()),
             };
+            // A recorded crash panics inside the router; keep the default hook quiet meanwhile.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tools.call_with_router(name, args, &router)));
+            std::panic::set_hook(hook);
             let calls = router.calls.lock().map(|c| c.clone()).unwrap_or_default();
             match outcome {
                 Ok(result) => (Some(result), Some(calls)),
@@ -172,5 +180,80 @@ pub(crate) fn run_operations(case: &Value, ops: &Value, bundle: Option<&Value>) 
             return Err(format!("stored events differ from the bundle's: got {} expected {}", show(&got), show(&want)));
         }
     }
+    Ok(tools)
+}
+
+/// A document without its `meta` (and its control bundle's `meta`): the parts every
+/// export must reproduce byte for byte.
+pub(crate) fn without_meta(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Value::Object(m) = &mut v {
+        m.remove("meta");
+        if let Some(Value::Object(cb)) = m.get_mut("control_bundle") {
+            cb.remove("meta");
+        }
+    }
+    v
+}
+
+/// Export the flow's decision and compare with the recorded export.
+pub(crate) fn check_export(tools: &NexusAttest<MemoryStore>, case: &Value) -> Result<(), String> {
+    let expected = case.get("expected").ok_or("no expected")?;
+    let id = case
+        .get("recorded")
+        .and_then(|r| r.get("decision_id"))
+        .and_then(Value::as_str)
+        .ok_or("no recorded decision id")?;
+    if let Some(err) = expected.get("export_error") {
+        let got = tools.call("export_bundle", &obj_id(id));
+        return if got.to_value().get("error") == Some(err) {
+            Ok(())
+        } else {
+            Err(format!("export_error: expected {} got {}", show(err), show(&got.to_value())))
+        };
+    }
+    let got = tools.call("export_bundle", &obj_id(id));
+    let data = got.data().ok_or_else(|| format!("export failed: {}", got.to_json()))?;
+    let bundle = data.get("bundle").ok_or("no bundle")?;
+    let want = expected.get("bundle").ok_or("no expected bundle")?;
+    if without_meta(bundle) != without_meta(want) {
+        return Err(format!(
+            "exported bundle differs: got {} expected {}",
+            show(&without_meta(bundle)),
+            show(&without_meta(want))
+        ));
+    }
+    if data.get("digest") != expected.get("canonical_digest") {
+        return Err("export digest differs".to_owned());
+    }
+    if let (Some(r), Some(w)) = (data.get("rendered"), expected.get("rendered")) {
+        if r != w {
+            return Err(format!("rendered export differs: got {} expected {}", show(r), show(w)));
+        }
+    }
+    for v in expected.get("export_variants").and_then(Value::as_array).unwrap_or(&[]) {
+        let opts = v.get("export_options").cloned().unwrap_or(Value::Null);
+        let mut args = Map::new();
+        args.insert("decision_id", Value::str(id));
+        for k in ["include_template_snapshot", "include_router_link"] {
+            if let Some(b) = opts.get(k) {
+                args.insert(k, b.clone());
+            }
+        }
+        let got = tools.call("export_bundle", &Value::Object(args));
+        let data = got.data().ok_or_else(|| format!("variant export failed: {}", got.to_json()))?;
+        if data.get("digest") != v.get("canonical_digest") {
+            return Err(format!("variant {} digest differs", show(&opts)));
+        }
+        if data.get("bundle").map(without_meta) != v.get("bundle_without_meta").cloned() {
+            return Err(format!("variant {} bundle differs", show(&opts)));
+        }
+    }
     Ok(())
+}
+
+fn obj_id(id: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("decision_id", Value::str(id));
+    Value::Object(m)
 }

@@ -200,8 +200,9 @@ fn check_audit_package(case: &Value) -> Res {
     if let Some(bundle) = case.get("inputs").and_then(|i| i.get("decision_bundle")).filter(|b| !b.is_null()) {
         check_bundle_digest("inputs.decision_bundle", bundle)?;
     }
+    check_package_export(case)?;
     let Some(package) = expected.get("package") else {
-        return Ok(Some("audit package export errors need the export engine (attest-core)".to_owned()));
+        return Ok(None);
     };
     let p = ParsedPackage::parse(package).map_err(|e| format!("package does not parse: {e}"))?;
     let binding = p.recompute_binding_digest();
@@ -228,6 +229,44 @@ fn check_audit_package(case: &Value) -> Res {
     let got = verify::reference_checks(&p).to_reference_value();
     eq("verification", &got, field(expected, "verification")?)?;
     Ok(None)
+}
+
+/// Export the package from the case's event log through the tool API and compare with the
+/// recorded package (apart from `meta`), digest and rendering, or the recorded error.
+fn check_package_export(case: &Value) -> Result<(), String> {
+    let inputs = field(case, "inputs")?;
+    let expected = field(case, "expected")?;
+    let store = match inputs.get("decision_bundle").filter(|b| !b.is_null()) {
+        Some(b) => store_from_bundle(b)?.0,
+        None => attest_store::MemoryStore::new(),
+    };
+    let tools = nexus_attest::NexusAttest::new(attest_core::Engine::new(store));
+    let mut args = Map::new();
+    args.insert("decision_id", field(inputs, "decision_id")?.clone());
+    if let Some(Value::Object(opts)) = inputs.get("options") {
+        for (k, v) in opts.iter() {
+            args.insert(k, v.clone());
+        }
+    }
+    let got = tools.call("export_audit_package", &Value::Object(args));
+    if let Some(want) = expected.get("export_result") {
+        let code = got.code().unwrap_or("(success)");
+        eq_str("export error code", code, text(want, "error_code")?)?;
+        let message = got.error().map(ToString::to_string).unwrap_or_default();
+        eq_str("export error", &message, text(want, "error")?)?;
+        if let Some(tool_error) = expected.get("tool_error") {
+            eq("tool error", got.to_value().get("error").unwrap_or(&Value::Null), tool_error)?;
+        }
+        return Ok(());
+    }
+    let data = got.data().ok_or_else(|| format!("export failed: {}", got.to_json()))?;
+    let package = data.get("package").ok_or("no package")?;
+    eq("package", &crate::flows::without_meta(package), &crate::flows::without_meta(field(expected, "package")?))?;
+    eq("package digest", data.get("digest").unwrap_or(&Value::Null), field(expected, "digest")?)?;
+    if let Some(rendered) = expected.get("rendered") {
+        eq("package rendering", data.get("rendered").unwrap_or(&Value::Null), rendered)?;
+    }
+    Ok(())
 }
 
 fn check_audit_tampered(case: &Value) -> Res {
@@ -293,12 +332,9 @@ fn check_decision_flow(case: &Value) -> Res {
         // No bundle: the flow's tool results are all there is to check (the export error
         // needs bundle export, which is not implemented yet).
         let ops = field(case, "inputs.operations")?;
-        crate::flows::run_operations(case, ops, None)?;
-        return if expected.get("export_error").is_some() {
-            Ok(Some("bundle export is not implemented yet (export_error)".to_owned()))
-        } else {
-            Ok(None)
-        };
+        let tools = crate::flows::run_operations(case, ops, None)?;
+        crate::flows::check_export(&tools, case)?;
+        return Ok(None);
     };
     let b = check_bundle_digest("bundle", bundle)?;
     let hex = b.recompute_digest().to_hex();
@@ -385,7 +421,8 @@ fn check_decision_flow(case: &Value) -> Res {
 
     // Drive the recorded tool calls through the engine and compare results and events.
     if let Some(ops) = case.get("inputs").and_then(|i| i.get("operations")) {
-        crate::flows::run_operations(case, ops, Some(bundle))?;
+        let tools = crate::flows::run_operations(case, ops, Some(bundle))?;
+        crate::flows::check_export(&tools, case)?;
     }
 
     // A genuine export passes every deep check.

@@ -67,6 +67,58 @@ pub enum CoreError {
     /// Anything else (`Unexpected error: <message>` on the wire).
     #[error("{0}")]
     Internal(String),
+    /// A bundle, import or audit package failure, with the original's code
+    /// (`<CODE>: <message>` on the wire).
+    #[error("{message}")]
+    Package {
+        /// The code.
+        code: PackageCode,
+        /// The original's message.
+        message: String,
+    },
+}
+
+/// The codes of bundle export/import and audit package export (`spec/packages.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PackageCode {
+    /// `DECISION_NOT_FOUND` (also for any replay failure on export).
+    DecisionNotFound,
+    /// `NO_ROUTER_LINK`.
+    NoRouterLink,
+    /// `ROUTER_DIGEST_MISMATCH`.
+    RouterDigestMismatch,
+    /// `ROUTER_BUNDLE_INVALID` (Rust addition).
+    RouterBundleInvalid,
+    /// `BUNDLE_INVALID_SCHEMA`.
+    BundleInvalidSchema,
+    /// `CONFLICT_MODE_INVALID`.
+    ConflictModeInvalid,
+    /// `INTEGRITY_MISMATCH`.
+    IntegrityMismatch,
+    /// `DECISION_EXISTS`.
+    DecisionExists,
+    /// `REPLAY_INVALID`.
+    ReplayInvalid,
+    /// `IMPORT_ATOMICITY_FAILED`.
+    ImportAtomicityFailed,
+}
+
+impl PackageCode {
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageCode::DecisionNotFound => "DECISION_NOT_FOUND",
+            PackageCode::NoRouterLink => "NO_ROUTER_LINK",
+            PackageCode::RouterDigestMismatch => "ROUTER_DIGEST_MISMATCH",
+            PackageCode::RouterBundleInvalid => "ROUTER_BUNDLE_INVALID",
+            PackageCode::BundleInvalidSchema => "BUNDLE_INVALID_SCHEMA",
+            PackageCode::ConflictModeInvalid => "CONFLICT_MODE_INVALID",
+            PackageCode::IntegrityMismatch => "INTEGRITY_MISMATCH",
+            PackageCode::DecisionExists => "DECISION_EXISTS",
+            PackageCode::ReplayInvalid => "REPLAY_INVALID",
+            PackageCode::ImportAtomicityFailed => "IMPORT_ATOMICITY_FAILED",
+        }
+    }
 }
 
 impl CoreError {
@@ -92,6 +144,7 @@ impl CoreError {
             CoreError::ExecutionInProgress => "EXECUTION_IN_PROGRESS",
             CoreError::InvalidArgument(_) => "INVALID_ARGUMENT",
             CoreError::Internal(_) => "INTERNAL",
+            CoreError::Package { code, .. } => code.as_str(),
         }
     }
 
@@ -106,7 +159,8 @@ impl CoreError {
             CoreError::SelfApproval(_)
             | CoreError::AlreadyExecuted
             | CoreError::ExecutionInProgress
-            | CoreError::InvalidArgument(_) => format!("{}: {self}", self.code()),
+            | CoreError::InvalidArgument(_)
+            | CoreError::Package { .. } => format!("{}: {self}", self.code()),
             CoreError::Internal(m) => format!("Unexpected error: {m}"),
             _ => self.to_string(),
         }

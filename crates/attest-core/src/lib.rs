@@ -5,11 +5,13 @@
 mod engine;
 mod error;
 mod execute;
+pub mod export;
 pub mod lifecycle;
 pub mod views;
 
 pub use engine::{Compat, Engine, EngineOptions, RequestArgs, RequestOutcome};
-pub use error::CoreError;
+pub use error::{CoreError, PackageCode};
 pub use execute::ExecuteOutcome;
+pub use export::{BundleOptions, Exported, PackageOptions};
 pub use lifecycle::{Loaded, TimelineEntry, DEFAULT_TIMELINE_LIMIT};
 pub use views::InspectOptions;

@@ -43,6 +43,10 @@ impl<'a> Args<'a> {
         }
     }
 
+    pub(crate) fn opt_value(&self, key: &str) -> Option<Value> {
+        self.get(key).cloned()
+    }
+
     pub(crate) fn opt_bool(&self, key: &str) -> Result<Option<bool>, CoreError> {
         match self.get(key) {
             None => Ok(None),

@@ -1,7 +1,8 @@
 //! The tool API: the original's tool methods over any [`Store`], each returning the same
 //! result object (`{"success": true, ...}` or `{"success": false, "error": "..."}`).
 
-use attest_core::{CoreError, Engine, InspectOptions, RequestArgs};
+use attest_core::export::{render_bundle, render_package};
+use attest_core::{BundleOptions, CoreError, Engine, InspectOptions, PackageOptions, RequestArgs};
 use attest_events::{Map, Value};
 use attest_policy::TemplateSpec;
 use attest_router::Router;
@@ -97,8 +98,10 @@ impl From<Result<Map, CoreError>> for ToolResult {
 
 /// Tool names accepted by [`NexusAttest::call`] (method names; the MCP server maps its
 /// `nexus-attest.*` names onto these).
-pub const TOOL_NAMES: [&str; 11] = [
+pub const TOOL_NAMES: [&str; 13] = [
     "execute",
+    "export_bundle",
+    "export_audit_package",
     "request",
     "approve",
     "revoke_approval",
@@ -264,6 +267,60 @@ impl<S: Store> NexusAttest<S> {
                 let a = Args::new(tool, v, &["request_id", "actor", "reason"])?;
                 let reason = a.opt_string("reason")?.unwrap_or_default();
                 self.engine.revoke_approval(&a.string("request_id")?, &a.actor("actor")?, &reason)
+            }
+            "export_bundle" => {
+                let a =
+                    Args::new(tool, v, &["decision_id", "include_template_snapshot", "include_router_link", "render"])?;
+                let opts = BundleOptions {
+                    include_template_snapshot: a.bool_or("include_template_snapshot", true)?,
+                    include_router_link: a.bool_or("include_router_link", true)?,
+                };
+                let render = a.bool_or("render", true)?;
+                let e = self.engine.export_bundle(&a.string("decision_id")?, opts)?;
+                let mut m = Map::new();
+                if render {
+                    m.insert("rendered", Value::String(render_bundle(&e.document)));
+                }
+                let mut out = Map::new();
+                out.insert("bundle", e.document);
+                out.insert("digest", Value::String(e.digest));
+                for (k, v) in m {
+                    out.insert(k, v);
+                }
+                Ok(out)
+            }
+            "export_audit_package" => {
+                let a = Args::new(
+                    tool,
+                    v,
+                    &[
+                        "decision_id",
+                        "embed_router_bundle",
+                        "router_bundle",
+                        "router_bundle_digest",
+                        "verify_router_bundle_digest",
+                        "render",
+                    ],
+                )?;
+                let opts = PackageOptions {
+                    embed_router_bundle: a.bool_or("embed_router_bundle", false)?,
+                    router_bundle: a.opt_value("router_bundle"),
+                    router_bundle_digest: a.opt_string("router_bundle_digest")?,
+                    verify_router_bundle_digest: a.bool_or("verify_router_bundle_digest", true)?,
+                };
+                let render = a.bool_or("render", true)?;
+                let e = self.engine.export_audit_package(&a.string("decision_id")?, &opts)?;
+                let rendered = render.then(|| render_package(&e.document));
+                let mut out = Map::new();
+                out.insert("package", e.document);
+                out.insert("digest", Value::String(e.digest));
+                if let Some(r) = rendered {
+                    out.insert("rendered", Value::String(r));
+                }
+                if !e.warnings.is_empty() {
+                    out.insert("warnings", Value::Array(e.warnings.into_iter().map(Value::String).collect()));
+                }
+                Ok(out)
             }
             "status" => {
                 let a = Args::new(tool, v, &["request_id", "include_events"])?;
