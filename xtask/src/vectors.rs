@@ -117,6 +117,7 @@ fn run_case(kind: &str, _doc: &Value, case: &Value) -> Outcome {
         "audit_tampered" => check_audit_tampered(case),
         "decision_flows" => check_decision_flow(case),
         "lifecycle_inspect" => check_lifecycle_inspect(case),
+        "import" => check_import(_doc, case),
         _ => return Outcome::Skip(format!("kind `{kind}` is not implemented yet")),
     };
     match result {
@@ -267,6 +268,105 @@ fn check_package_export(case: &Value) -> Result<(), String> {
         eq("package rendering", data.get("rendered").unwrap_or(&Value::Null), rendered)?;
     }
     Ok(())
+}
+
+/// Run the import steps of a case against one fresh store.
+fn check_import(doc: &Value, case: &Value) -> Res {
+    let bundles = field(doc, "bundles")?;
+    // A step whose new decision id is random (`random_fields`) gets the recorded id from
+    // the id source, as recorded ids are injected everywhere else.
+    let mut recorded_ids = Vec::new();
+    for step in field(case, "steps")?.as_array().ok_or("steps is not a list")? {
+        if step.get("random_fields").is_some() {
+            if let Some(id) = step
+                .get("expected")
+                .and_then(|e| e.get("result"))
+                .and_then(|r| r.get("imported"))
+                .and_then(|i| i.get("new_decision_id"))
+                .and_then(Value::as_str)
+            {
+                recorded_ids.push(id.to_owned());
+            }
+        }
+    }
+    let engine = attest_core::Engine::with_sources(
+        attest_store::MemoryStore::new(),
+        std::sync::Arc::new(attest_events::SystemClock),
+        std::sync::Arc::new(attest_events::SystemClock),
+        std::sync::Arc::new(attest_events::RecordedIds::new(recorded_ids)),
+    );
+    let tools = nexus_attest::NexusAttest::new(engine);
+    for (i, step) in field(case, "steps")?.as_array().unwrap_or(&[]).iter().enumerate() {
+        let name = text(step, "bundle")?;
+        let bundle = bundles.get(name).ok_or_else(|| format!("no bundle `{name}`"))?;
+        let expected = field(step, "expected")?;
+        let mut args = Map::new();
+        args.insert("bundle", bundle.clone());
+        if let Some(Value::Object(opts)) = step.get("options") {
+            for (k, v) in opts.iter() {
+                args.insert(k, v.clone());
+            }
+        }
+        let got = tools.call("import_bundle", &Value::Object(args));
+        let ctx = |m: String| format!("step {i} ({name}): {m}");
+        match (expected.get("result"), expected.get("raises")) {
+            (Some(want), _) if want.get("ok") == Some(&Value::Bool(true)) => {
+                let data = got.data().ok_or_else(|| ctx(format!("import failed: {}", got.to_json())))?;
+                eq("import result", &Value::Object(data.clone()), want).map_err(ctx)?;
+            }
+            (Some(want), _) => {
+                eq_str("error code", got.code().unwrap_or("(success)"), text(want, "error_code")?).map_err(ctx)?;
+                let message = got.error().map(ToString::to_string).unwrap_or_default();
+                eq_str("error", &message, text(want, "error")?).map_err(ctx)?;
+            }
+            (None, Some(_)) => {
+                if got.is_success() {
+                    return Err(ctx("the reference raises here; the import must fail".to_owned()));
+                }
+            }
+            (None, None) => return Err(ctx("no expected result".to_owned())),
+        }
+        if let Some(want) = expected.get("original_decision_exists_after").and_then(Value::as_bool) {
+            let id = bundle.get("decision").and_then(|d| d.get("decision_id")).and_then(Value::as_str).unwrap_or("");
+            let exists = !id.is_empty()
+                && attest_store::Store::header(tools.engine().store(), id).map_err(|e| e.to_string())?.is_some();
+            if exists != want {
+                return Err(ctx(format!("original decision exists after: {exists}, expected {want}")));
+            }
+        }
+        if let Some(re) = expected.get("reexport") {
+            let id = text(re, "decision_id")?;
+            let mut args = Map::new();
+            args.insert("decision_id", Value::str(id));
+            let exported = tools.call("export_bundle", &Value::Object(args));
+            if let Some(want) = re.get("export_result") {
+                eq_str("re-export error code", exported.code().unwrap_or("(success)"), text(want, "error_code")?)
+                    .map_err(ctx)?;
+                let message = exported.error().map(ToString::to_string).unwrap_or_default();
+                eq_str("re-export error", &message, text(want, "error")?).map_err(ctx)?;
+                continue;
+            }
+            let data = exported.data().ok_or_else(|| ctx(format!("re-export failed: {}", exported.to_json())))?;
+            eq("re-export digest", data.get("digest").unwrap_or(&Value::Null), field(re, "canonical_digest")?)
+                .map_err(ctx)?;
+            let same = data.get("digest")
+                == bundle
+                    .get("integrity")
+                    .and_then(|i| i.get("canonical_digest"))
+                    .map(|d| {
+                        d.as_str().map(|s| Value::String(format!("sha256:{}", strip_prefix(s)))).unwrap_or(Value::Null)
+                    })
+                    .as_ref();
+            eq("same_digest_as_imported", &Value::Bool(same), field(re, "same_digest_as_imported")?).map_err(ctx)?;
+            eq(
+                "re-exported bundle",
+                &crate::flows::without_meta(data.get("bundle").unwrap_or(&Value::Null)),
+                field(re, "bundle_without_meta")?,
+            )
+            .map_err(ctx)?;
+        }
+    }
+    Ok(None)
 }
 
 fn check_audit_tampered(case: &Value) -> Res {

@@ -149,6 +149,11 @@ impl<S: Store> Engine<S> {
         self.options
     }
 
+    /// A fresh decision id from the id source.
+    pub fn new_decision_id(&self) -> String {
+        self.ids.new_decision_id()
+    }
+
     /// The store.
     pub fn store(&self) -> &S {
         &self.store

@@ -2,7 +2,7 @@
 //! result object (`{"success": true, ...}` or `{"success": false, "error": "..."}`).
 
 use attest_core::export::{render_bundle, render_package};
-use attest_core::{BundleOptions, CoreError, Engine, InspectOptions, PackageOptions, RequestArgs};
+use attest_core::{BundleOptions, CoreError, Engine, ImportOptions, InspectOptions, PackageOptions, RequestArgs};
 use attest_events::{Map, Value};
 use attest_policy::TemplateSpec;
 use attest_router::Router;
@@ -98,8 +98,9 @@ impl From<Result<Map, CoreError>> for ToolResult {
 
 /// Tool names accepted by [`NexusAttest::call`] (method names; the MCP server maps its
 /// `nexus-attest.*` names onto these).
-pub const TOOL_NAMES: [&str; 13] = [
+pub const TOOL_NAMES: [&str; 14] = [
     "execute",
+    "import_bundle",
     "export_bundle",
     "export_audit_package",
     "request",
@@ -288,6 +289,20 @@ impl<S: Store> NexusAttest<S> {
                     out.insert(k, v);
                 }
                 Ok(out)
+            }
+            "import_bundle" => {
+                let a =
+                    Args::new(tool, v, &["bundle", "verify_digest", "conflict_mode", "replay_after_import", "strict"])?;
+                let bundle = a
+                    .opt_value("bundle")
+                    .ok_or_else(|| CoreError::InvalidArgument("import_bundle: `bundle` is required".to_owned()))?;
+                let opts = ImportOptions {
+                    verify_digest: a.bool_or("verify_digest", true)?,
+                    conflict_mode: a.opt_string("conflict_mode")?.unwrap_or_else(|| "reject_on_conflict".to_owned()),
+                    replay_after_import: a.bool_or("replay_after_import", true)?,
+                    strict: a.bool_or("strict", false)?,
+                };
+                self.engine.import_bundle(&bundle, &opts).map(|o| o.result)
             }
             "export_audit_package" => {
                 let a = Args::new(
