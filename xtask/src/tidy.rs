@@ -17,6 +17,7 @@ pub(crate) const ALLOWED: &[(&str, &[&str])] = &[
     ("attest-router", &["attest-verify"]),
     ("attest-core", &["attest-verify", "attest-events", "attest-store", "attest-policy", "attest-router"]),
     ("attest-witness", &["attest-verify", "attest-events", "attest-store"]),
+    ("nexus-attest-cli", &["nexus-attest"]),
     (
         "nexus-attest",
         &[

@@ -67,6 +67,14 @@ pub enum CoreError {
     /// Anything else (`Unexpected error: <message>` on the wire).
     #[error("{0}")]
     Internal(String),
+    /// The store failed or refused (`STORE_LOCKED`, `NOT_A_STORE`, `SCHEMA_TOO_NEW`, ...).
+    #[error("{message}")]
+    Store {
+        /// The store's error code.
+        code: &'static str,
+        /// What happened.
+        message: String,
+    },
     /// A bundle, import or audit package failure, with the original's code
     /// (`<CODE>: <message>` on the wire).
     #[error("{message}")]
@@ -145,6 +153,7 @@ impl CoreError {
             CoreError::InvalidArgument(_) => "INVALID_ARGUMENT",
             CoreError::Internal(_) => "INTERNAL",
             CoreError::Package { code, .. } => code.as_str(),
+            CoreError::Store { code, .. } => code,
         }
     }
 
@@ -162,6 +171,7 @@ impl CoreError {
             | CoreError::InvalidArgument(_)
             | CoreError::Package { .. } => format!("{}: {self}", self.code()),
             CoreError::Internal(m) => format!("Unexpected error: {m}"),
+            CoreError::Store { code, message } => format!("{code}: {message}"),
             _ => self.to_string(),
         }
     }
@@ -190,7 +200,7 @@ impl From<StoreError> for CoreError {
             StoreError::DecisionNotFound(id) => CoreError::DecisionNotFound(id),
             StoreError::TemplateNotFound(name) => CoreError::TemplateNotFound(name),
             StoreError::TemplateExists(name) => CoreError::TemplateExists(name),
-            other => CoreError::Internal(other.to_string()),
+            other => CoreError::Store { code: other.code(), message: other.to_string() },
         }
     }
 }

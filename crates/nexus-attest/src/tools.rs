@@ -121,6 +121,24 @@ pub struct NexusAttest<S: Store> {
     engine: Engine<S>,
 }
 
+impl NexusAttest<attest_store_sqlite::SqliteStore> {
+    /// Open (or create) an SQLite database file: the default, durable store.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<NexusAttest<attest_store_sqlite::SqliteStore>, CoreError> {
+        let store = attest_store_sqlite::SqliteStore::open_default(path)?;
+        Ok(NexusAttest::new(Engine::new(store)))
+    }
+}
+
+impl NexusAttest<attest_store_redb::RedbStore> {
+    /// Open (or create) a redb database file (single process).
+    pub fn open_redb(
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<NexusAttest<attest_store_redb::RedbStore>, CoreError> {
+        let store = attest_store_redb::RedbStore::open_default(path)?;
+        Ok(NexusAttest::new(Engine::new(store)))
+    }
+}
+
 impl NexusAttest<MemoryStore> {
     /// An in-memory instance (nothing is persisted).
     pub fn in_memory() -> NexusAttest<MemoryStore> {
