@@ -125,19 +125,55 @@ pub fn write(value: &Value, dialect: Dialect, out: &mut dyn Sink) -> Result<(), 
 /// built as a value.
 pub fn write_entries(entries: &[(&str, &Value)], dialect: Dialect, out: &mut dyn Sink) -> Result<(), CanonicalError> {
     let router = dialect == Dialect::Router;
-    let mut sorted: Vec<&(&str, &Value)> = entries.iter().collect();
-    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
     out.put(b"{");
-    for (i, (k, v)) in sorted.into_iter().enumerate() {
-        if i > 0 {
-            out.put(b",");
-        }
-        write_str(k, router, out);
-        out.put(b":");
-        write_value(v, router, true, out)?;
-    }
+    let mut first = true;
+    let mut result = Ok(());
+    for_each_sorted(
+        entries.len(),
+        |i| entries.get(i).map(|e| e.0).unwrap_or(""),
+        |i| {
+            if result.is_err() {
+                return;
+            }
+            if let Some((k, v)) = entries.get(i) {
+                if !first {
+                    out.put(b",");
+                }
+                first = false;
+                write_str(k, router, out);
+                out.put(b":");
+                result = write_value(v, router, true, out);
+            }
+        },
+    );
+    result?;
     out.put(b"}");
     Ok(())
+}
+
+/// Visit the indices `0..n` in the code point order of `key(i)`, without allocating for
+/// small objects (up to 32 keys are sorted in a stack buffer; already sorted keys are
+/// visited directly).
+fn for_each_sorted<'k>(n: usize, key: impl Fn(usize) -> &'k str, mut visit: impl FnMut(usize)) {
+    if (1..n).all(|i| key(i - 1) < key(i)) {
+        (0..n).for_each(visit);
+        return;
+    }
+    if n <= 32 {
+        let mut idx = [0u8; 32];
+        for (i, slot) in idx.iter_mut().enumerate().take(n) {
+            *slot = i as u8;
+        }
+        let part = idx.get_mut(..n).unwrap_or(&mut []);
+        part.sort_unstable_by(|a, b| key(usize::from(*a)).cmp(key(usize::from(*b))));
+        for &i in part.iter() {
+            visit(usize::from(i));
+        }
+    } else {
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_unstable_by(|a, b| key(*a).cmp(key(*b)));
+        idx.into_iter().for_each(visit);
+    }
 }
 
 /// Write a JSON string literal in `dialect`.
@@ -271,9 +307,20 @@ fn write_value(value: &Value, router: bool, sort: bool, out: &mut dyn Sink) -> R
                 write_value(v, router, sort, out)
             };
             if sort && map.len() > 1 {
-                for (k, v) in map.sorted() {
-                    emit(k, v, out)?;
-                }
+                let entries = map.entries();
+                let mut result = Ok(());
+                for_each_sorted(
+                    entries.len(),
+                    |i| entries.get(i).map(|e| e.0.as_str()).unwrap_or(""),
+                    |i| {
+                        if result.is_ok() {
+                            if let Some((k, v)) = entries.get(i) {
+                                result = emit(k, v, out);
+                            }
+                        }
+                    },
+                );
+                result?;
             } else {
                 for (k, v) in map.iter() {
                     emit(k, v, out)?;

@@ -283,6 +283,11 @@ impl Map {
         v
     }
 
+    /// The entries in insertion order, as a slice.
+    pub fn entries(&self) -> &[(String, Value)] {
+        &self.entries
+    }
+
     // Appends without the uniqueness check; the caller upholds INVARIANT (unique keys).
     fn push_unchecked(&mut self, key: String, value: Value) {
         self.entries.push((key, value));

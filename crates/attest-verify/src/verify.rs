@@ -639,14 +639,18 @@ impl<'a> Deep<'a> {
         }
         // The state at export time lies between the last event and now.
         let at_now = d.state().as_upper();
-        let at_last = self
-            .prepared
-            .iter()
-            .filter_map(|p| p.ts.and_then(|t| t.unix_micros()))
-            .next_back()
-            .and_then(|last| replay(self.b, &self.prepared, last).ok())
-            .map(|d| d.state().as_upper());
         let status = self.b.status.as_str();
+        // Only when the state now differs is the state at the last event needed.
+        let at_last = if status == Some(at_now) {
+            None
+        } else {
+            self.prepared
+                .iter()
+                .filter_map(|p| p.ts.and_then(|t| t.unix_micros()))
+                .next_back()
+                .and_then(|last| replay(self.b, &self.prepared, last).ok())
+                .map(|d| d.state().as_upper())
+        };
         if status != Some(at_now) && status != at_last {
             problems.push(format!(
                 "decision.status is {} but replay gives {}{}",
