@@ -3,6 +3,7 @@
 
 #![allow(clippy::print_stdout, reason = "a command-line tool")]
 
+mod bench;
 mod demo;
 mod flows;
 mod tidy;
@@ -15,7 +16,8 @@ const USAGE: &str = "\
 usage:
   cargo xtask vectors [--dir DIR] [--json]   run every golden vector case the workspace implements
   cargo xtask tidy                           check crate layering (dependency edges)
-  cargo xtask demo                           build an example audit package and verify it with the CLI";
+  cargo xtask demo                           build an example audit package and verify it with the CLI
+  cargo xtask bench [--quick] [--json]       run the workloads W1–W6 (release build, SQLite files in a temp dir)";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn workspace_root() -> PathBuf {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         }
         Some("tidy") => tidy::main(),
         Some("demo") => demo::main(),
+        Some("bench") => bench::main(&args.collect::<Vec<_>>()),
         Some("--help" | "-h" | "help") | None => {
             println!("{USAGE}");
             ExitCode::SUCCESS
