@@ -11,7 +11,7 @@ use attest_verify::replay::py_str;
 
 use crate::engine::Engine;
 use crate::error::{CoreError, PackageCode};
-use crate::lifecycle::{blocking_reasons, lifecycle, Loaded};
+use crate::lifecycle::{blocking_reasons, progress, timeline_len, Loaded};
 
 /// The three conflict modes.
 pub const CONFLICT_MODES: [&str; 3] = ["reject_on_conflict", "new_decision_id", "overwrite"];
@@ -284,13 +284,14 @@ impl<S: Store> Engine<S> {
         let replay = if opts.replay_after_import {
             let l = Loaded::from_events(&target, events.clone(), self.now_micros())
                 .map_err(|e| fail(PackageCode::ReplayInvalid, e.to_string()))?;
-            let (life, _) = lifecycle(&l, Some(crate::DEFAULT_TIMELINE_LIMIT))
-                .map_err(|e| fail(PackageCode::ReplayInvalid, e.to_string()))?;
+            // The lifecycle's parts the result reports, without building the timeline.
+            progress(&l).map_err(|e| fail(PackageCode::ReplayInvalid, e.to_string()))?;
             let reasons = blocking_reasons(&l).map_err(|e| fail(PackageCode::ReplayInvalid, e.to_string()))?;
+            let truncated = timeline_len(&l) > crate::DEFAULT_TIMELINE_LIMIT;
             let mut m = Map::new();
             m.insert("ok", Value::Bool(true));
             m.insert("blocking_reasons", Value::Array(reasons));
-            m.insert("timeline_truncated", life.get("timeline_truncated").cloned().unwrap_or(Value::Bool(false)));
+            m.insert("timeline_truncated", Value::Bool(truncated));
             Some(Value::Object(m))
         } else {
             None

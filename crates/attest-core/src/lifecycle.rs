@@ -304,12 +304,49 @@ pub fn timeline(l: &Loaded) -> Vec<TimelineEntry> {
     entries
 }
 
+/// The number of timeline entries (`timeline_total`) without building them.
+pub fn timeline_len(l: &Loaded) -> usize {
+    let entries = l
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event_type.as_str(),
+                "DECISION_CREATED"
+                    | "POLICY_ATTACHED"
+                    | "APPROVAL_GRANTED"
+                    | "APPROVAL_REVOKED"
+                    | "EXECUTION_REQUESTED"
+                    | "EXECUTION_STARTED"
+                    | "EXECUTION_COMPLETED"
+                    | "EXECUTION_FAILED"
+            )
+        })
+        .count();
+    let threshold = l.decision.policy().is_some_and(|p| {
+        let mut count: i64 = 0;
+        l.events.iter().any(|e| match e.event_type.as_str() {
+            "APPROVAL_GRANTED" => {
+                count += 1;
+                count == p.min_approvals
+            }
+            "APPROVAL_REVOKED" => {
+                count -= 1;
+                false
+            }
+            _ => false,
+        })
+    });
+    entries + usize::from(threshold)
+}
+
 /// The lifecycle object: `{"state", "is_blocked", "blocking_reasons", "progress",
 /// "timeline", "timeline_total", "timeline_truncated"}`; `limit` keeps the last entries
 /// (`None`: all).
 pub fn lifecycle(l: &Loaded, limit: Option<usize>) -> Result<(Value, Vec<TimelineEntry>), CoreError> {
     let full = timeline(l);
     let total = full.len();
+    debug_assert_eq!(total, timeline_len(l), "timeline_len must count what timeline builds");
     let (kept, truncated) = match limit {
         Some(n) if total > n => (full.get(total - n..).map(<[TimelineEntry]>::to_vec).unwrap_or_default(), true),
         _ => (full, false),
