@@ -1,5 +1,6 @@
 //! The `nexus-attest` command: the tool API from the shell, over an SQLite (default) or
-//! redb database file, plus `verify` (attest-verify) and `demo` (the whole flow).
+//! redb database file, plus `verify` (attest-verify), `demo` (the whole flow) and `mcp`
+//! (the tools as an MCP server over stdio).
 //!
 //! Exit codes: 0 success; 1 the tool refused (its error code is printed); 2 bad usage or
 //! unreadable input.
@@ -10,10 +11,8 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use nexus_attest::router::{AdapterRegistry, DeclaredAdapter, DryRunRouter, NexusRouterBridge, RunEngine};
 use nexus_attest::verify::json::{self, Map, Value};
 use nexus_attest::verify::{canonical, VerifyOptions};
 use nexus_attest::{NexusAttest, Store, ToolResult};
@@ -167,6 +166,8 @@ enum Command {
         #[arg(long)]
         expect_binding: Option<String>,
     },
+    /// Serve the tools over stdio as a Model Context Protocol server (see docs/MCP.md).
+    Mcp(McpCmd),
     /// Run the whole flow in a fresh database and verify the audit package it exports.
     Demo {
         /// Where to keep the demo's database and package (a fresh temporary directory by
@@ -240,6 +241,23 @@ struct ExecuteCmd {
     /// Save the router's run bundle to FILE (for `export-audit-package --embed-router`).
     #[arg(long)]
     save_run_bundle: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct McpCmd {
+    /// Adapter configuration (nexus-router's JSON format): execute through the
+    /// nexus-router bridge (real runs, subprocess adapters). Without it, the dry-run
+    /// router simulates each run.
+    #[arg(long)]
+    router_config: Option<PathBuf>,
+    /// Capabilities the dry-run router declares for the requested adapter (repeat;
+    /// default `dry_run`).
+    #[arg(long = "adapter-capability", conflicts_with = "router_config")]
+    adapter_capabilities: Vec<String>,
+    /// The longest JSON-RPC message accepted, in bytes; longer lines are refused
+    /// (`-32600`) and skipped.
+    #[arg(long, default_value_t = mcp::DEFAULT_MAX_REQUEST_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    max_request_bytes: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -404,14 +422,6 @@ fn obj(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(m)
 }
 
-fn dry_run_router(adapter: &str, caps: &[String]) -> Result<DryRunRouter, Fail> {
-    let caps: Vec<&str> = if caps.is_empty() { vec!["dry_run"] } else { caps.iter().map(String::as_str).collect() };
-    let registry = AdapterRegistry::default()
-        .with(Arc::new(DeclaredAdapter::new(adapter, "subprocess", &caps)))
-        .map_err(|e| usage(format!("adapter configuration: {e}")))?;
-    Ok(DryRunRouter::new(RunEngine::new(registry)))
-}
-
 fn execute<S: Store>(tools: &NexusAttest<S>, cmd: &ExecuteCmd, json_out: bool) -> Result<(), Fail> {
     let mut args = Map::new();
     args.insert("request_id", Value::str(cmd.request_id.as_str()));
@@ -424,14 +434,12 @@ fn execute<S: Store>(tools: &NexusAttest<S>, cmd: &ExecuteCmd, json_out: bool) -
     let (result, bundle) = match &cmd.router_config {
         Some(path) => {
             let config = read_json(path)?;
-            let registry =
-                AdapterRegistry::from_config(&config).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-            let router = NexusRouterBridge::new(RunEngine::new(registry));
+            let router = router::bridge(&config, path).map_err(usage)?;
             let result = tools.call_with_router("execute", &args, &router);
             (result, router.last_run_id().and_then(|id| router.export_bundle(&id).ok()))
         }
         None => {
-            let router = dry_run_router(&cmd.adapter, &cmd.adapter_capabilities)?;
+            let router = router::dry_run_router(&cmd.adapter, &cmd.adapter_capabilities).map_err(usage)?;
             let result = tools.call_with_router("execute", &args, &router);
             (result, router.last_run_id().and_then(|id| router.export_bundle(&id).ok()))
         }
@@ -620,7 +628,9 @@ fn run<S: Store>(tools: &NexusAttest<S>, command: &Command, json_out: bool) -> R
             let result = tools.call("export_audit_package", &Value::Object(a));
             write_document(result, "package", output.as_deref(), json_out)
         }
-        Command::Verify { .. } | Command::Demo { .. } => Err(usage("internal: handled before opening the database")),
+        Command::Verify { .. } | Command::Demo { .. } | Command::Mcp(_) => {
+            Err(usage("internal: handled before opening the database"))
+        }
     }
 }
 
@@ -665,33 +675,39 @@ fn verify(file: &Path, bundle: bool, expect_binding: Option<&str>, json_out: boo
 }
 
 fn print_verification(v: &nexus_attest::verify::Verification) {
+    println!("{}", verification_text(v));
+}
+
+/// The readable form of a verification: each check, the notes, the verdict.
+pub(crate) fn verification_text(v: &nexus_attest::verify::Verification) -> String {
     let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
-    println!(
+    let mut lines = vec![format!(
         "reference checks: {} ({}/{} passed)",
         if v.reference_ok() { "PASS" } else { "FAIL" },
         v.reference.passed(),
         v.reference.checks.len()
-    );
+    )];
     for c in &v.reference.checks {
-        println!("  {} {}", mark(c.ok), c.name);
+        lines.push(format!("  {} {}", mark(c.ok), c.name));
     }
-    println!(
+    lines.push(format!(
         "deep checks: {} ({}/{} passed)",
         if v.deep.ok() { "PASS" } else { "FAIL" },
         v.deep.passed(),
         v.deep.checks.len()
-    );
+    ));
     for c in &v.deep.checks {
         if c.ok {
-            println!("  {} {}", mark(true), c.name);
+            lines.push(format!("  {} {}", mark(true), c.name));
         } else {
-            println!("  {} {}: {}", mark(false), c.name, c.detail.as_deref().unwrap_or(""));
+            lines.push(format!("  {} {}: {}", mark(false), c.name, c.detail.as_deref().unwrap_or("")));
         }
     }
     for a in v.advisories.iter().filter(|a| !a.ok) {
-        println!("  note {}: {}", a.name, a.detail.as_deref().unwrap_or(""));
+        lines.push(format!("  note {}: {}", a.name, a.detail.as_deref().unwrap_or("")));
     }
-    println!("verdict: {}", if v.ok() { "VERIFIED" } else { "NOT VERIFIED" });
+    lines.push(format!("verdict: {}", if v.ok() { "VERIFIED" } else { "NOT VERIFIED" }));
+    lines.join("\n")
 }
 
 fn open_and_run(cli: &Cli) -> Result<(), Fail> {
@@ -703,7 +719,38 @@ fn open_and_run(cli: &Cli) -> Result<(), Fail> {
     }
 }
 
+/// `mcp`: open the store and the router, then serve until end of input.
+fn serve_mcp(cli: &Cli, cmd: &McpCmd) -> ExitCode {
+    let fail = |m: String| {
+        eprintln!("nexus-attest: error: {m}");
+        ExitCode::from(2)
+    };
+    let router = match &cmd.router_config {
+        Some(path) => match router::read_config(path).and_then(|c| router::bridge(&c, path)) {
+            Ok(bridge) => mcp::RouterSetup::Bridge(bridge),
+            Err(e) => return fail(e),
+        },
+        None => mcp::RouterSetup::DryRun { capabilities: cmd.adapter_capabilities.clone() },
+    };
+    let config =
+        mcp::Config { router, max_request_bytes: usize::try_from(cmd.max_request_bytes).unwrap_or(usize::MAX) };
+    let origin = format!("{} ({})", cli.db.display(), if cli.store == StoreKind::Redb { "redb" } else { "sqlite" });
+    let open_err = |e: nexus_attest::CoreError| format!("cannot open {}: {}", cli.db.display(), e.wire_message());
+    match cli.store {
+        StoreKind::Sqlite => match NexusAttest::open(&cli.db) {
+            Ok(tools) => mcp::run(tools, config, &origin),
+            Err(e) => fail(open_err(e)),
+        },
+        StoreKind::Redb => match NexusAttest::open_redb(&cli.db) {
+            Ok(tools) => mcp::run(tools, config, &origin),
+            Err(e) => fail(open_err(e)),
+        },
+    }
+}
+
 mod demo;
+mod mcp;
+mod router;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -718,6 +765,7 @@ fn main() -> ExitCode {
             return verify(file, *bundle, expect_binding.as_deref(), cli.json)
         }
         Command::Demo { dir } => return demo::run(dir.as_deref(), cli.store == StoreKind::Redb),
+        Command::Mcp(cmd) => return serve_mcp(&cli, cmd),
         _ => {}
     }
     match open_and_run(&cli) {
