@@ -8,6 +8,7 @@ mod demo;
 mod flows;
 mod tidy;
 mod vectors;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -111,6 +111,13 @@ pub(crate) fn run_dir(dir: &Path) -> Result<BTreeMap<String, KindReport>, String
 }
 
 fn run_case(kind: &str, _doc: &Value, case: &Value) -> Outcome {
+    if let Some(result) = crate::witness::check(kind, _doc, case) {
+        return match result {
+            Ok(None) => Outcome::Pass,
+            Ok(Some(skip)) => Outcome::Skip(skip),
+            Err(why) => Outcome::Fail(why),
+        };
+    }
     let result = match kind {
         "canonical_json" => check_canonical_json(case),
         "audit_packages" => check_audit_package(case),
