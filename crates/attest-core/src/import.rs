@@ -29,6 +29,10 @@ pub struct ImportOptions {
     /// derived section that the events contradict, ...). Off by default: the failures
     /// are then returned as warnings.
     pub strict: bool,
+    /// Run the deep bundle checks and return their failures as warnings (default on;
+    /// always on in strict mode). The tool call turns it off, because its result object
+    /// has no place for warnings.
+    pub deep_checks: bool,
 }
 
 impl Default for ImportOptions {
@@ -38,6 +42,7 @@ impl Default for ImportOptions {
             conflict_mode: "reject_on_conflict".to_owned(),
             replay_after_import: true,
             strict: false,
+            deep_checks: true,
         }
     }
 }
@@ -261,18 +266,22 @@ impl<S: Store> Engine<S> {
             .collect();
         let count = events.len();
         // deep checks: warnings, or refusals in strict mode
-        let warnings = match attest_verify::verify_bundle(
-            bundle,
-            &attest_verify::VerifyOptions { now_micros: Some(self.now_micros()), expect_binding: None },
-        ) {
-            Ok(v) => v
-                .deep
-                .checks
-                .iter()
-                .filter(|c| !c.ok)
-                .map(|c| format!("{}: {}", c.name, c.detail.as_deref().unwrap_or("")))
-                .collect(),
-            Err(e) => vec![e.to_string()],
+        let warnings = if !opts.strict && !opts.deep_checks {
+            Vec::new()
+        } else {
+            match attest_verify::verify_bundle(
+                bundle,
+                &attest_verify::VerifyOptions { now_micros: Some(self.now_micros()), expect_binding: None },
+            ) {
+                Ok(v) => v
+                    .deep
+                    .checks
+                    .iter()
+                    .filter(|c| !c.ok)
+                    .map(|c| format!("{}: {}", c.name, c.detail.as_deref().unwrap_or("")))
+                    .collect(),
+                Err(e) => vec![e.to_string()],
+            }
         };
         if opts.strict && !warnings.is_empty() {
             return Err(fail(

@@ -54,7 +54,13 @@ pub(crate) fn run(corpus: &Corpus, points: &[(Shape, usize)], reps: RepsFor) -> 
             bundle = json::parse(&text).map_err(|e| format!("W4 parse: {e}"))?;
             Ok(ms_since(s))
         })?;
-        let opts = ImportOptions { conflict_mode: "new_decision_id".to_owned(), ..ImportOptions::default() };
+        // The tool's import (as the original's): digest check and replay, without the deep
+        // bundle checks the library runs for warnings by default.
+        let opts = ImportOptions {
+            conflict_mode: "new_decision_id".to_owned(),
+            deep_checks: false,
+            ..ImportOptions::default()
+        };
         let import = sample(r, || {
             let s = Instant::now();
             engine.import_bundle(&bundle, &opts).map_err(|e| format!("import_bundle: {e}"))?;

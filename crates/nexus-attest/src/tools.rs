@@ -319,6 +319,7 @@ impl<S: Store> NexusAttest<S> {
                     conflict_mode: a.opt_string("conflict_mode")?.unwrap_or_else(|| "reject_on_conflict".to_owned()),
                     replay_after_import: a.bool_or("replay_after_import", true)?,
                     strict: a.bool_or("strict", false)?,
+                    deep_checks: false,
                 };
                 self.engine.import_bundle(&bundle, &opts).map(|o| o.result)
             }
