@@ -418,7 +418,7 @@ pub fn verify_package(v: &Value, opts: &VerifyOptions) -> Result<Verification, S
     deep.push(schema_strict_package(v));
     deep.push(format_versions(v, true));
     deep.push(integrity_alg(v, true));
-    deep.push(digest_format(&p, Some(v)));
+    deep.push(digest_format(&p));
     ctx.bundle_checks(&mut deep);
     deep.push(provenance_consistent(&p.control_bundle, Some(&p)));
     deep.push(router_run_id(&p));
@@ -468,7 +468,7 @@ pub fn verify_bundle(v: &Value, opts: &VerifyOptions) -> Result<Verification, Sh
     deep.push(schema_strict_bundle(v));
     deep.push(format_versions(v, false));
     deep.push(integrity_alg(v, false));
-    deep.push(bundle_digest_format(&b, v));
+    deep.push(bundle_digest_format(&b));
     ctx.bundle_checks(&mut deep);
     deep.push(provenance_consistent(&b, None));
     let mut advisories = ctx.advisories();
@@ -1127,13 +1127,13 @@ fn bundle_digest_problems(b: &ParsedBundle, prefix: &str, out: &mut Vec<String>)
     }
 }
 
-fn bundle_digest_format(b: &ParsedBundle, _raw: &Value) -> Check {
+fn bundle_digest_format(b: &ParsedBundle) -> Check {
     let mut problems = Vec::new();
     bundle_digest_problems(b, "", &mut problems);
     Check::from_problems("digest_format", "every digest is written in its canonical form", problems)
 }
 
-fn digest_format(p: &ParsedPackage, _raw: Option<&Value>) -> Check {
+fn digest_format(p: &ParsedPackage) -> Check {
     let mut problems = Vec::new();
     check_prefixed("integrity.binding_digest", Some(&p.binding_digest), &mut problems);
     check_prefixed("binding.control_digest", Some(&p.control_digest), &mut problems);
