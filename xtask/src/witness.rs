@@ -1,4 +1,4 @@
-//! Golden vectors of the witness kinds (`attestations`, `attestation_intents`,
+//! Golden vectors of the witness kinds (`attestations`, `attestation_intents`, `xrpl`,
 //! `attestation_receipts`, `narratives`): a thin bridge to the runner in
 //! `attest_witness::__vectors`, which runs every case from its content.
 
@@ -24,7 +24,7 @@ fn intents() -> Option<&'static Value> {
         .as_ref()
 }
 
-/// Run one case of a witness kind: `None` when `kind` is not one of the four,
+/// Run one case of a witness kind: `None` when `kind` is not one of them,
 /// `Some(Ok(None))` pass, `Some(Ok(Some(reason)))` skipped, `Some(Err(why))` failed.
 pub(crate) fn check(kind: &str, doc: &Value, case: &Value) -> Option<Result<Option<String>, String>> {
     attest_witness::__vectors::check(kind, doc, case, intents())

@@ -1,5 +1,5 @@
 //! The golden vector runner for `attestations`, `attestation_intents`,
-//! `attestation_receipts` and `narratives` (not a stable API). Every case is run from
+//! `attestation_receipts`, `narratives` and `xrpl` (not a stable API). Every case is run from
 //! its content, never by its name. `xtask` and this crate's tests call it.
 
 use std::cell::RefCell;
@@ -24,18 +24,20 @@ use crate::xrpl::{self, SignedTx, SubmitResult, TransportError, TxStatus, XrplCl
 pub type Outcome = Result<Option<String>, String>;
 
 /// The kinds this runner handles.
-pub const KINDS: [&str; 4] = ["attestations", "attestation_intents", "attestation_receipts", "narratives"];
+pub const KINDS: [&str; 5] = ["attestations", "attestation_intents", "attestation_receipts", "narratives", "xrpl"];
 
 /// Run one case of a vector file of `kind` (`doc` is the whole file). `intents` is the
 /// parsed `attestation_intents.json`, which the XRPL adapter receipt cases refer to by
-/// intent case name; without it those cases are skipped. `None` when the kind is not
-/// one of [`KINDS`].
+/// intent case name; without it those cases are skipped (the `xrpl` memo cases carry
+/// their intent and only cross-check it against that file when given). `None` when the
+/// kind is not one of [`KINDS`].
 pub fn check(kind: &str, doc: &Value, case: &Value, intents: Option<&Value>) -> Option<Outcome> {
     Some(match kind {
         "attestations" => check_attestation(doc, case),
         "attestation_intents" => check_intent(case),
         "attestation_receipts" => check_receipt(case, intents),
         "narratives" => check_narrative(case),
+        "xrpl" => check_xrpl(doc, case, intents),
         _ => return None,
     })
 }
@@ -396,6 +398,109 @@ fn run_adapter(inputs: &Value, intent: &Intent) -> Result<Receipt, String> {
         return Err("not every scripted client call was made".into());
     }
     Ok(receipt)
+}
+
+// --------------------------------------------------------------------------------- xrpl
+
+/// The case kind follows from its inputs: an intent (memo and plans), memo data (the
+/// transaction builder) or an engine result (classification).
+fn check_xrpl(doc: &Value, case: &Value, intents: Option<&Value>) -> Outcome {
+    eq_str("file memo_type_hex", xrpl::MEMO_TYPE_HEX, text(doc, "memo_type_hex")?)?;
+    let max = field(doc, "max_memo_bytes")?.as_i64().ok_or("file max_memo_bytes is not an integer")?;
+    if usize::try_from(max).ok() != Some(xrpl::MAX_MEMO_BYTES) {
+        return Err(format!("file max_memo_bytes: expected {max} got {}", xrpl::MAX_MEMO_BYTES));
+    }
+    let inputs = field(case, "inputs")?;
+    let expected = field(case, "expected")?;
+    if inputs.get("intent").is_some() {
+        check_xrpl_memo(inputs, expected, intents)
+    } else if inputs.get("memo_data_hex").is_some() {
+        check_xrpl_tx(inputs, expected)
+    } else if let Some(er) = inputs.get("engine_result") {
+        let er = match er {
+            Value::Null => None,
+            v => Some(v.as_str().ok_or("inputs.engine_result is neither a string nor null")?),
+        };
+        eq_str("code", xrpl::classify_engine_result(er).as_str(), text(expected, "code")?).map(|()| None)
+    } else {
+        Err("xrpl case with neither `intent`, `memo_data_hex` nor `engine_result` in its inputs".into())
+    }
+}
+
+/// The original's message of an expected `{"type", "message"}` error and the error we got.
+fn eq_error(what: &str, got: Result<Value, crate::error::XrplError>, want: &Value) -> Result<(), String> {
+    let want = text(want, "message")?;
+    match got {
+        Ok(v) => Err(format!("{what}: accepted ({}); the original refuses: {want}", show(&v))),
+        Err(e) => eq_str(what, &e.to_string(), want),
+    }
+}
+
+fn check_xrpl_memo(inputs: &Value, expected: &Value, intents: Option<&Value>) -> Outcome {
+    let input = field(inputs, "intent")?;
+    // The intent the original builds: its validation (compat) lets the `gap_*` values
+    // with a trailing newline through, as the original did when it produced the memo.
+    let intent = Intent::from_value(input, Validation::Compat).map_err(|e| format!("intent refused: {e}"))?;
+    if let (Some(intents), Some(name)) = (intents, inputs.get("intent_case").and_then(Value::as_str)) {
+        let same = intents
+            .get("cases")
+            .and_then(Value::as_array)
+            .and_then(|cases| cases.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(name)))
+            .ok_or_else(|| format!("no intent case `{name}` in attestation_intents.json"))?;
+        // That case gives the input dict, this one the original's `to_dict` of it.
+        let named = Intent::from_value(field(same, "inputs.intent")?, Validation::Compat)
+            .map_err(|e| format!("intent case `{name}` refused: {e}"))?;
+        eq("intent of the named intent case", &intent.to_value(), &named.to_value())?;
+    }
+    let account = text(inputs, "account")?;
+    let payload = xrpl::memo_payload(&intent);
+    let memo_json = canon(&payload)?;
+    let bytes = memo_json.as_bytes();
+    if let Some(want) = expected.get("memo_payload") {
+        eq("memo_payload", &payload, want)?;
+    }
+    if let Some(want) = expected.get("memo_json") {
+        eq("memo_json", &Value::String(memo_json.clone()), want)?;
+    }
+    if let Some(want) = expected.get("memo_hex") {
+        eq("memo_hex", &Value::String(hex::encode(bytes)), want)?;
+    }
+    if let Some(want) = expected.get("memo_digest") {
+        eq("memo_digest", &Value::String(attest_verify::digest::Digest::of(bytes).to_prefixed()), want)?;
+    }
+    let size = i64::try_from(bytes.len()).map_err(|e| e.to_string())?;
+    eq("memo_size_bytes", &Value::int(size), field(expected, "memo_size_bytes")?)?;
+    eq("memo_size_ok", &Value::Bool(bytes.len() <= xrpl::MAX_MEMO_BYTES), field(expected, "memo_size_ok")?)?;
+    let plans = expected.get("plans").map(|p| p.as_array().ok_or("expected.plans is not an array")).transpose()?;
+    if plans.is_none() && expected.get("plan_error").is_none() {
+        return Err("memo case with neither `plans` nor `plan_error`".into());
+    }
+    for p in plans.unwrap_or_default() {
+        let amount = text(p, "amount_drops")?;
+        let got = xrpl::plan(&intent, account, amount).map(|plan| plan.to_value());
+        let what = format!("plan for amount {amount:?}");
+        match (p.get("anchor_plan"), p.get("error").or_else(|| p.get("plan_error"))) {
+            (Some(want), _) => eq(&what, &got.map_err(|e| format!("{what}: refused: {e}"))?, want)?,
+            (None, Some(err)) => eq_error(&what, got, err)?,
+            (None, None) => return Err(format!("{what}: neither `anchor_plan` nor an error")),
+        }
+    }
+    if let Some(err) = expected.get("plan_error") {
+        // The original's default amount.
+        eq_error("plan_error", xrpl::plan(&intent, account, "1").map(|plan| plan.to_value()), err)?;
+    }
+    Ok(None)
+}
+
+fn check_xrpl_tx(inputs: &Value, expected: &Value) -> Outcome {
+    let got =
+        xrpl::payment_to_self(text(inputs, "account")?, text(inputs, "memo_data_hex")?, text(inputs, "amount_drops")?);
+    match (expected.get("tx"), expected.get("error")) {
+        (Some(want), _) => eq("tx", &got.map_err(|e| format!("refused: {e}"))?, want)?,
+        (None, Some(err)) => eq_error("error", got, err)?,
+        (None, None) => return Err("tx case with neither `tx` nor `error`".into()),
+    }
+    Ok(None)
 }
 
 // --------------------------------------------------------------------------- narratives

@@ -71,6 +71,20 @@ pub struct AnchorPlan {
 }
 
 impl AnchorPlan {
+    /// The original's `asdict` of the plan, in its field order: `tx`, `intent_digest`,
+    /// `memo_data_hex`, `memo_digest`, `memo_payload`, `account`, `amount_drops`.
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::with_capacity(7);
+        m.insert("tx", self.tx.clone());
+        m.insert("intent_digest", Value::str(self.intent_digest.as_str()));
+        m.insert("memo_data_hex", Value::str(self.memo_data_hex.as_str()));
+        m.insert("memo_digest", Value::str(self.memo_digest.as_str()));
+        m.insert("memo_payload", self.memo_payload.clone());
+        m.insert("account", Value::str(self.account.as_str()));
+        m.insert("amount_drops", Value::str(self.amount_drops.as_str()));
+        Value::Object(m)
+    }
+
     /// An `AccountSet` without flags carrying the same memo: valid for any funded
     /// account, changes no setting, costs only the fee. The original's Payment to self
     /// is always refused by a real server (`temREDUNDANT` / `temBAD_AMOUNT`).
@@ -405,6 +419,9 @@ mod tests {
             "amount_drops must be '0' or '1', got: '01'"
         );
         assert_eq!(p.account_set_tx().get("TransactionType"), Some(&Value::str("AccountSet")));
+        let v = p.to_value();
+        assert_eq!(v.get("memo_digest"), Some(&Value::str(p.memo_digest.as_str())));
+        assert_eq!(v.get("amount_drops"), Some(&Value::str("1")));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The golden vectors of the four witness kinds, through the same runner xtask uses.
+//! The golden vectors of the witness kinds, through the same runner xtask uses.
 
 use std::path::PathBuf;
 
@@ -52,6 +52,11 @@ fn narratives() {
 }
 
 #[test]
+fn xrpl() {
+    run("xrpl");
+}
+
+#[test]
 fn every_kind_is_covered() {
-    assert_eq!(KINDS, ["attestations", "attestation_intents", "attestation_receipts", "narratives"]);
+    assert_eq!(KINDS, ["attestations", "attestation_intents", "attestation_receipts", "narratives", "xrpl"]);
 }
