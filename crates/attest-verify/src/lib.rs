@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "signatures")]
+pub mod attestation;
 pub mod canonical;
 pub mod derive;
 pub mod digest;

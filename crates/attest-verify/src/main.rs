@@ -18,13 +18,18 @@ usage:
   attest-verify canonical [FILE|-]        write the canonical JSON of the input (no newline)
   attest-verify digest [FILE|-]           print the SHA-256 (raw hex) of the canonical JSON
   attest-verify package FILE [--json] [--expect-binding DIGEST] [--now TIME]
-                                          verify an audit package
+                [--attestation ATT]... [--trusted-key KEY]... [--threshold K]
+                                          verify an audit package; with --trusted-key it
+                                          passes only when K (default 1) distinct trusted
+                                          keys attest its binding digest
   attest-verify bundle FILE [--json] [--now TIME]
                                           verify a decision bundle
   attest-verify --version | --help
 
 FILE may be - for standard input. TIME is an ISO-8601 date-time with offset used as
-\"now\" for approval expiry (default: the system clock).
+\"now\" for approval expiry (default: the system clock). ATT is an attestation document
+(JSON); KEY is an Ed25519 public key as 64 hex characters, or a file holding them or
+{\"public_key\": HEX}. The attestation options need the `signatures` feature.
 exit codes: 0 verified, 1 a check failed, 2 unreadable input or bad usage";
 
 /// A failure before any verdict: exit code 2.
@@ -45,11 +50,29 @@ struct Args {
     json: bool,
     expect_binding: Option<String>,
     now: Option<String>,
+    attestations: Vec<String>,
+    trusted_keys: Vec<String>,
+    threshold: Option<String>,
+}
+
+impl Args {
+    fn wants_trust(&self) -> bool {
+        !self.attestations.is_empty() || !self.trusted_keys.is_empty() || self.threshold.is_some()
+    }
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, Fatal> {
     let command = it.next().ok_or_else(|| Fatal::usage("missing command"))?;
-    let mut args = Args { command, file: None, json: false, expect_binding: None, now: None };
+    let mut args = Args {
+        command,
+        file: None,
+        json: false,
+        expect_binding: None,
+        now: None,
+        attestations: Vec::new(),
+        trusted_keys: Vec::new(),
+        threshold: None,
+    };
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => args.json = true,
@@ -57,6 +80,15 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, Fatal> {
                 args.expect_binding = Some(it.next().ok_or_else(|| Fatal::usage("--expect-binding needs a digest"))?)
             }
             "--now" => args.now = Some(it.next().ok_or_else(|| Fatal::usage("--now needs a date-time"))?),
+            "--attestation" => {
+                args.attestations.push(it.next().ok_or_else(|| Fatal::usage("--attestation needs a FILE"))?)
+            }
+            "--trusted-key" => args
+                .trusted_keys
+                .push(it.next().ok_or_else(|| Fatal::usage("--trusted-key needs a hex key or a FILE"))?),
+            "--threshold" => {
+                args.threshold = Some(it.next().ok_or_else(|| Fatal::usage("--threshold needs a number"))?)
+            }
             "-" => set_file(&mut args, a)?,
             s if s.starts_with("--") => return Err(Fatal::usage(format!("unknown option `{s}`"))),
             _ => set_file(&mut args, a)?,
@@ -103,7 +135,7 @@ fn run(args: Args) -> Result<ExitCode, (Fatal, bool)> {
     let fail = |f: Fatal| (f, json_out);
     match args.command.as_str() {
         "canonical" | "digest" => {
-            if args.json || args.expect_binding.is_some() || args.now.is_some() {
+            if args.json || args.expect_binding.is_some() || args.now.is_some() || args.wants_trust() {
                 return Err(fail(Fatal::usage(format!("`{}` takes only an input file", args.command))));
             }
             let v = read_input(args.file.as_deref()).map_err(fail)?;
@@ -122,6 +154,10 @@ fn run(args: Args) -> Result<ExitCode, (Fatal, bool)> {
             if args.command == "bundle" && args.expect_binding.is_some() {
                 return Err(fail(Fatal::usage("--expect-binding applies to packages only")));
             }
+            if args.command == "bundle" && args.wants_trust() {
+                return Err(fail(Fatal::usage("--attestation, --trusted-key and --threshold apply to packages only")));
+            }
+            let trust = trust::prepare(&args).map_err(fail)?;
             if let Some(pin) = &args.expect_binding {
                 if attest_verify::Digest::parse_any(pin).is_err() {
                     return Err(fail(Fatal::usage(format!(
@@ -138,16 +174,24 @@ fn run(args: Args) -> Result<ExitCode, (Fatal, bool)> {
             };
             let v = read_input(Some(file)).map_err(fail)?;
             let opts = VerifyOptions { now_micros, expect_binding: args.expect_binding.clone() };
-            let result = if args.command == "package" {
-                attest_verify::verify_package(&v, &opts)
-            } else {
-                attest_verify::verify_bundle(&v, &opts)
-            };
-            let verification = result.map_err(|e| {
+            let shape = |e: attest_verify::ShapeError| {
                 fail(Fatal { code: e.code(), message: format!("not shaped like {}: {e}", article(&args.command)) })
-            })?;
+            };
+            let (verification, flat) = match &trust {
+                Some(t) => trust::verify(&v, &opts, t).map_err(shape)?,
+                None => {
+                    let result = if args.command == "package" {
+                        attest_verify::verify_package(&v, &opts)
+                    } else {
+                        attest_verify::verify_bundle(&v, &opts)
+                    };
+                    let verification = result.map_err(shape)?;
+                    let flat = verification.to_flat_value();
+                    (verification, flat)
+                }
+            };
             if args.json {
-                print_json(&verification.to_flat_value());
+                print_json(&flat);
             } else {
                 out(render(&args.command, &verification).as_bytes());
             }
@@ -162,6 +206,101 @@ fn run(args: Args) -> Result<ExitCode, (Fatal, bool)> {
             Ok(ExitCode::SUCCESS)
         }
         other => Err(fail(Fatal::usage(format!("unknown command `{other}`")))),
+    }
+}
+
+/// The attestation options (`--attestation`, `--trusted-key`, `--threshold`).
+#[cfg(feature = "signatures")]
+mod trust {
+    use attest_verify::attestation::{parse_public_key, public_key_from_text, verify_package_with_trust, KeyError};
+    use attest_verify::json::Value;
+    use attest_verify::verify::{Verification, VerifyOptions};
+    use attest_verify::ShapeError;
+
+    use super::{read_input, Args, Fatal};
+
+    /// What the attestation options ask for, read and checked.
+    pub(crate) struct Trust {
+        attestations: Vec<Value>,
+        keys: Vec<[u8; 32]>,
+        threshold: usize,
+    }
+
+    /// Read the attestation files and the trusted keys; `None` when no option was given.
+    pub(crate) fn prepare(args: &Args) -> Result<Option<Trust>, Fatal> {
+        if !args.wants_trust() {
+            return Ok(None);
+        }
+        if args.trusted_keys.is_empty() {
+            return Err(Fatal::usage(
+                "--attestation and --threshold need at least one --trusted-key (an attestation by an unknown key proves nothing)",
+            ));
+        }
+        let threshold = match &args.threshold {
+            None => 1,
+            Some(t) => match t.parse::<usize>() {
+                Ok(k) if k >= 1 => k,
+                _ => return Err(Fatal::usage(format!("--threshold `{t}` is not a whole number of at least 1"))),
+            },
+        };
+        let mut keys = Vec::with_capacity(args.trusted_keys.len());
+        for k in &args.trusted_keys {
+            keys.push(read_key(k)?);
+        }
+        let mut attestations = Vec::with_capacity(args.attestations.len());
+        for a in &args.attestations {
+            attestations.push(read_input(Some(a))?);
+        }
+        Ok(Some(Trust { attestations, keys, threshold }))
+    }
+
+    /// A trusted key: 64 hex characters, or a file holding them or `{"public_key": HEX}`.
+    fn read_key(arg: &str) -> Result<[u8; 32], Fatal> {
+        let bad = |e: KeyError| Fatal { code: e.code(), message: format!("--trusted-key `{arg}`: {e}") };
+        if arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return parse_public_key(arg).map_err(bad);
+        }
+        let text = std::fs::read_to_string(arg).map_err(|e| Fatal {
+            code: "READ_FAILED",
+            message: format!("--trusted-key `{arg}` is neither 64 hex characters nor a readable file: {e}"),
+        })?;
+        public_key_from_text(&text).map_err(bad)
+    }
+
+    /// Verify with trust: the verification and the `--json` value (with `attestations`).
+    pub(crate) fn verify(v: &Value, opts: &VerifyOptions, t: &Trust) -> Result<(Verification, Value), ShapeError> {
+        let result = verify_package_with_trust(v, opts, &t.attestations, &t.keys, t.threshold)?;
+        let flat = result.to_flat_value();
+        Ok((result.verification, flat))
+    }
+}
+
+/// Without the `signatures` feature the attestation options are a usage error.
+#[cfg(not(feature = "signatures"))]
+mod trust {
+    use attest_verify::json::Value;
+    use attest_verify::verify::{Verification, VerifyOptions};
+    use attest_verify::ShapeError;
+
+    use super::{Args, Fatal};
+
+    /// Never constructed in this build.
+    pub(crate) enum Trust {}
+
+    /// Refuse the attestation options: this build cannot verify signatures.
+    pub(crate) fn prepare(args: &Args) -> Result<Option<Trust>, Fatal> {
+        if args.wants_trust() {
+            return Err(Fatal::usage(
+                "--attestation, --trusted-key and --threshold need signature verification, which this build lacks: \
+                 rebuild attest-verify with the `signatures` feature (cargo install attest-verify --features signatures)",
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Unreachable: there is no [`Trust`] value.
+    pub(crate) fn verify(_: &Value, _: &VerifyOptions, t: &Trust) -> Result<(Verification, Value), ShapeError> {
+        match *t {}
     }
 }
 
@@ -227,7 +366,9 @@ fn render(command: &str, v: &Verification) -> String {
     s.push_str(&format!(
         "Verdict: {}{}\n",
         verdict(v.ok()),
-        if v.ok() {
+        if v.ok() && v.deep.get("attestation_trust").is_some() {
+            " (consistent, and attested by the required trusted keys)"
+        } else if v.ok() {
             " (consistent; not proof of origin without an attestation or a pinned binding digest)"
         } else {
             ""

@@ -2,8 +2,6 @@
 //! parses of a document, and verification (the original's four checks plus the strict
 //! checks, spec `attestation.md` §2).
 
-use attest_verify::canonical;
-use attest_verify::digest::Digest;
 use attest_verify::json::{Map, Value};
 use attest_verify::verify::{Check, Checks, Verification};
 
@@ -114,7 +112,8 @@ pub struct Attestation {
 
 /// The bytes that are signed: the canonical JSON of
 /// `{"attestation_version": "0.7", "attestor": {"id", "key_id"}, "binding_digest",
-/// "claims": <sorted by code point, duplicates kept>, "signed_at"}`.
+/// "claims": <sorted by code point, duplicates kept>, "signed_at"}` (the one
+/// implementation, [`attest_verify::attestation::signed_bytes`]).
 pub fn signed_bytes(
     binding_digest: &str,
     claims: &[String],
@@ -122,25 +121,13 @@ pub fn signed_bytes(
     key_id: &str,
     signed_at: &str,
 ) -> Vec<u8> {
-    let mut sorted: Vec<&str> = claims.iter().map(String::as_str).collect();
-    sorted.sort_unstable();
-    let mut attestor = Map::with_capacity(2);
-    attestor.insert("id", Value::str(attestor_id));
-    attestor.insert("key_id", Value::str(key_id));
-    let mut m = Map::with_capacity(5);
-    m.insert("attestation_version", Value::str(ATTESTATION_VERSION));
-    m.insert("binding_digest", Value::str(binding_digest));
-    m.insert("claims", Value::Array(sorted.into_iter().map(Value::str).collect()));
-    m.insert("attestor", Value::Object(attestor));
-    m.insert("signed_at", Value::str(signed_at));
-    // Only strings: the canonical writer cannot fail.
-    canonical::to_bytes(&Value::Object(m)).unwrap_or_default()
+    attest_verify::attestation::signed_bytes(binding_digest, claims, attestor_id, key_id, signed_at)
 }
 
-/// `att_` + the first 16 hex characters of SHA-256 over the raw signature bytes.
+/// `att_` + the first 16 hex characters of SHA-256 over the raw signature bytes
+/// ([`attest_verify::attestation::attestation_id`]).
 pub fn attestation_id(signature: &[u8; 64]) -> String {
-    let hex = Digest::of(signature).to_hex();
-    format!("att_{}", hex.get(..16).unwrap_or_default())
+    attest_verify::attestation::attestation_id(signature)
 }
 
 /// Sign `claims` about `binding_digest` as `attestor`, exactly as the original does.
@@ -491,6 +478,21 @@ mod tests {
         assert!(!v.ok());
         assert_eq!(v.deep.failed_names(), [CHECK_PUBLIC_KEY_STRONG, CHECK_SIGNATURE_STRICT]);
         assert_eq!(check_code(CHECK_PUBLIC_KEY_STRONG), Some(WEAK_PUBLIC_KEY));
+    }
+
+    #[test]
+    fn the_standalone_verifier_reads_and_verifies_what_is_written_here() {
+        let a = create_attestation(DIGEST, &["b".into(), "a".into()], &attestor(), &key(), "2025-01-15T12:00:00+00:00");
+        let doc = attest_verify::attestation::AttestationDoc::parse(&a.to_value()).unwrap();
+        assert_eq!(doc.signed_bytes(), a.signed_bytes());
+        assert!(doc.id_is_derived());
+        assert!(doc.verifies_under(&key().verifying_key().to_bytes()));
+        let other = SigningKey::from_seed(&[7u8; 32]).verifying_key().to_bytes();
+        assert!(!doc.verifies_under(&other));
+        let trusted = [key().verifying_key().to_bytes()];
+        let verdict = attest_verify::attestation::judge_attestation(&a.to_value(), DIGEST, &trusted);
+        assert!(verdict.ok, "{verdict:?}");
+        assert_eq!(verify_attestation(&a, &key().verifying_key()).ok(), verdict.signature_valid);
     }
 
     fn a_forgery() -> Attestation {

@@ -127,9 +127,11 @@ impl VerifyingKey {
         self.0.verify(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok()
     }
 
-    /// Strict verification: additionally refuses weak keys and small-order R.
+    /// Strict verification: additionally refuses weak keys and small-order R (the one
+    /// implementation, [`attest_verify::attestation::verify_strict`], shared with the
+    /// standalone verifier).
     pub fn verify_strict(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        self.0.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok()
+        attest_verify::attestation::verify_strict(&self.to_bytes(), message, signature)
     }
 }
 

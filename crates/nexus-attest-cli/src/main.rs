@@ -1,6 +1,7 @@
 //! The `nexus-attest` command: the tool API from the shell, over an SQLite (default) or
-//! redb database file, plus `verify` (attest-verify), `demo` (the whole flow) and `mcp`
-//! (the tools as an MCP server over stdio).
+//! redb database file, plus `verify` (attest-verify), `demo` (the whole flow), `mcp`
+//! (the tools as an MCP server over stdio), and `keygen` / `attest sign` / `attest verify`
+//! (Ed25519 attestations over a package's binding digest).
 //!
 //! Exit codes: 0 success; 1 the tool refused (its error code is printed); 2 bad usage or
 //! unreadable input.
@@ -166,6 +167,15 @@ enum Command {
         #[arg(long)]
         expect_binding: Option<String>,
     },
+    /// Ed25519 attestations over an audit package's binding digest: sign, or verify with
+    /// trusted keys.
+    Attest {
+        #[command(subcommand)]
+        command: attest::AttestCmd,
+    },
+    /// Generate an Ed25519 key: the private key goes to a new 0600 file, the public key
+    /// (64 hex) is printed.
+    Keygen(attest::KeygenCmd),
     /// Serve the tools over stdio as a Model Context Protocol server (see docs/MCP.md).
     Mcp(McpCmd),
     /// Run the whole flow in a fresh database and verify the audit package it exports.
@@ -628,9 +638,11 @@ fn run<S: Store>(tools: &NexusAttest<S>, command: &Command, json_out: bool) -> R
             let result = tools.call("export_audit_package", &Value::Object(a));
             write_document(result, "package", output.as_deref(), json_out)
         }
-        Command::Verify { .. } | Command::Demo { .. } | Command::Mcp(_) => {
-            Err(usage("internal: handled before opening the database"))
-        }
+        Command::Verify { .. }
+        | Command::Demo { .. }
+        | Command::Mcp(_)
+        | Command::Attest { .. }
+        | Command::Keygen(_) => Err(usage("internal: handled before opening the database")),
     }
 }
 
@@ -748,6 +760,7 @@ fn serve_mcp(cli: &Cli, cmd: &McpCmd) -> ExitCode {
     }
 }
 
+mod attest;
 mod demo;
 mod mcp;
 mod router;
@@ -766,6 +779,8 @@ fn main() -> ExitCode {
         }
         Command::Demo { dir } => return demo::run(dir.as_deref(), cli.store == StoreKind::Redb),
         Command::Mcp(cmd) => return serve_mcp(&cli, cmd),
+        Command::Attest { command } => return attest::run(command, cli.json),
+        Command::Keygen(cmd) => return attest::keygen(cmd, cli.json),
         _ => {}
     }
     match open_and_run(&cli) {
