@@ -18,6 +18,7 @@ pub(crate) const ALLOWED: &[(&str, &[&str])] = &[
     ("attest-core", &["attest-verify", "attest-events", "attest-store", "attest-policy", "attest-router"]),
     ("attest-witness", &["attest-verify", "attest-events", "attest-store"]),
     ("nexus-attest-cli", &["nexus-attest"]),
+    ("attest-xrpl", &["attest-verify", "attest-witness"]),
     (
         "nexus-attest",
         &[
@@ -30,6 +31,7 @@ pub(crate) const ALLOWED: &[(&str, &[&str])] = &[
             "attest-router",
             "attest-core",
             "attest-witness",
+            "attest-xrpl",
         ],
     ),
 ];

@@ -178,6 +178,11 @@ enum Command {
     Keygen(attest::KeygenCmd),
     /// Serve the tools over stdio as a Model Context Protocol server (see docs/MCP.md).
     Mcp(McpCmd),
+    /// Anchor attestation intents on the XRP Ledger.
+    Witness {
+        #[command(subcommand)]
+        command: witness::WitnessCmd,
+    },
     /// Run the whole flow in a fresh database and verify the audit package it exports.
     Demo {
         /// Where to keep the demo's database and package (a fresh temporary directory by
@@ -642,6 +647,7 @@ fn run<S: Store>(tools: &NexusAttest<S>, command: &Command, json_out: bool) -> R
         | Command::Demo { .. }
         | Command::Mcp(_)
         | Command::Attest { .. }
+        | Command::Witness { .. }
         | Command::Keygen(_) => Err(usage("internal: handled before opening the database")),
     }
 }
@@ -762,6 +768,7 @@ fn serve_mcp(cli: &Cli, cmd: &McpCmd) -> ExitCode {
 
 mod attest;
 mod demo;
+mod witness;
 mod mcp;
 mod router;
 
@@ -778,6 +785,7 @@ fn main() -> ExitCode {
             return verify(file, *bundle, expect_binding.as_deref(), cli.json)
         }
         Command::Demo { dir } => return demo::run(dir.as_deref(), cli.store == StoreKind::Redb),
+        Command::Witness { command } => return witness::run(command, cli.json),
         Command::Mcp(cmd) => return serve_mcp(&cli, cmd),
         Command::Attest { command } => return attest::run(command, cli.json),
         Command::Keygen(cmd) => return attest::keygen(cmd, cli.json),

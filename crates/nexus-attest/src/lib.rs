@@ -14,6 +14,7 @@ pub use attest_store_redb as store_redb;
 pub use attest_store_sqlite as store_sqlite;
 pub use attest_verify as verify;
 pub use attest_witness as witness;
+pub use attest_xrpl as xrpl;
 
 pub use attest_core::{Compat, CoreError, Engine, EngineOptions, InspectOptions, RequestArgs};
 pub use attest_events::{Actor, ActorType, Clock, IdSource, Mode};
