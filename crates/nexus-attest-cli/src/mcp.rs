@@ -509,11 +509,40 @@ fn verify(args: &Map) -> Outcome {
     let package = args.get("package").cloned().unwrap_or(Value::Null);
     let expect_binding = args.get("expect_binding").and_then(Value::as_str).map(str::to_owned);
     let opts = VerifyOptions { now_micros: None, expect_binding };
-    match nexus_attest::verify::verify_package(&package, &opts) {
-        Ok(v) => {
+    let attestations: Vec<Value> =
+        args.get("attestations").and_then(Value::as_array).map(<[Value]>::to_vec).unwrap_or_default();
+    let key_texts: Vec<&str> = args
+        .get("trusted_keys")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let threshold = args.get("threshold").and_then(Value::as_i64).and_then(|t| usize::try_from(t).ok()).unwrap_or(1);
+    let with_trust = !attestations.is_empty() || !key_texts.is_empty();
+    let mut keys = Vec::with_capacity(key_texts.len());
+    for k in &key_texts {
+        match nexus_attest::verify::attestation::public_key_from_text(k) {
+            Ok(key) => keys.push(key),
+            Err(e) => {
+                let error = format!("INVALID_ARGUMENT: trusted key `{k}`: {e}");
+                return Outcome {
+                    value: obj(vec![("success", Value::Bool(false)), ("error", Value::String(error))]),
+                    code: Some("INVALID_ARGUMENT"),
+                    readable: None,
+                };
+            }
+        }
+    }
+    let result = if with_trust {
+        nexus_attest::verify::attestation::verify_package_with_trust(&package, &opts, &attestations, &keys, threshold)
+            .map(|t| (t.to_flat_value(), t.verification))
+    } else {
+        nexus_attest::verify::verify_package(&package, &opts).map(|v| (v.to_flat_value(), v))
+    };
+    match result {
+        Ok((flat_value, v)) => {
             let mut m = Map::new();
             m.insert("success", Value::Bool(true));
-            if let Value::Object(flat) = v.to_flat_value() {
+            if let Value::Object(flat) = flat_value {
                 for (k, x) in flat {
                     m.insert(k, x);
                 }

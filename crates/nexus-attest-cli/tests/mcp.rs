@@ -300,3 +300,56 @@ fn end_of_input_without_initialize_exits_zero() {
     let c = Client::spawn(&dir.0, &["--db", db.to_str().unwrap()]);
     c.finish();
 }
+
+/// `verify_audit_package` with attestations: a package passes only when enough trusted
+/// keys attest its binding digest.
+#[test]
+fn verify_with_trusted_attestations() {
+    let dir = Dir::new("trust");
+    let bin = env!("CARGO_BIN_EXE_nexus-attest");
+    let demo = Command::new(bin).args(["demo", "--dir"]).arg(&dir.0).output().unwrap();
+    assert_eq!(demo.status.code(), Some(0), "{}", String::from_utf8_lossy(&demo.stdout));
+    let package_path = dir.0.join("audit-package.json");
+    let keygen = |name: &str| {
+        let out = Command::new(bin).args(["keygen", "--json", "-o"]).arg(dir.0.join(name)).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        parse(std::str::from_utf8(&out.stdout).unwrap()).get("public_key").and_then(Value::as_str).unwrap().to_owned()
+    };
+    let signer = keygen("signer.key");
+    let stranger = keygen("stranger.key");
+    let att_path = dir.0.join("att.json");
+    let out = Command::new(bin)
+        .args(["attest", "sign"])
+        .arg(&package_path)
+        .arg("--key")
+        .arg(dir.0.join("signer.key"))
+        .arg("-o")
+        .arg(&att_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // one line each: messages are newline-delimited
+    let package = text(&parse(&std::fs::read_to_string(&package_path).unwrap()));
+    let att = text(&parse(&std::fs::read_to_string(&att_path).unwrap()));
+
+    let mut c = Client::spawn(&dir.0, &["--db", dir.0.join("mcp.db").to_str().unwrap()]);
+    c.initialize();
+    let args = |key: &str, threshold: i64| {
+        format!(
+            r#"{{"package": {package}, "attestations": [{att}], "trusted_keys": ["{key}"], "threshold": {threshold}}}"#
+        )
+    };
+    let trusted = c.ok("nexus-attest.verify_audit_package", &args(&signer, 1));
+    assert_eq!(trusted.get("ok"), Some(&Value::Bool(true)), "{}", text(&trusted));
+    assert_eq!(trusted.get("attestations").and_then(Value::as_array).map(<[Value]>::len), Some(1));
+    for (key, threshold) in [(stranger.as_str(), 1), (signer.as_str(), 2)] {
+        let r = c.ok("nexus-attest.verify_audit_package", &args(key, threshold));
+        assert_eq!(r.get("ok"), Some(&Value::Bool(false)), "{}", text(&r));
+        let checks = r.get("checks").and_then(Value::as_array).unwrap();
+        let trust = checks.iter().find(|x| x.get("name") == Some(&Value::str("attestation_trust"))).unwrap();
+        assert_eq!(trust.get("ok"), Some(&Value::Bool(false)));
+    }
+    let bad = c.refused("nexus-attest.verify_audit_package", &args("not-a-key", 1));
+    assert!(bad.starts_with("INVALID_ARGUMENT: "), "{bad}");
+    c.finish();
+}

@@ -532,12 +532,33 @@ pub(crate) fn tools() -> Vec<Tool> {
                     nullable(string()),
                     "Require this binding digest (`sha256:<hex>` or hex): pins the package's origin.",
                 ),
+                optional(
+                    "attestations",
+                    Schema::Array { items: Box::new(Schema::Document), min_items: 0, unique: false },
+                    "Attestation documents over the package's binding digest.",
+                ),
+                optional(
+                    "trusted_keys",
+                    strings(),
+                    "Trusted Ed25519 public keys (64 hex): with them, the package passes only when `threshold` \
+                     distinct trusted keys attest its binding digest (check attestation_trust).",
+                ),
+                defaulted(
+                    "threshold",
+                    integer(Some(1), None),
+                    Value::int(1),
+                    "Distinct trusted attestations required.",
+                ),
             ],
             output: vec![
                 ("ok", ty("boolean", "Every check passed.")),
                 ("reference_ok", ty("boolean", "The six reference checks passed.")),
                 ("checks", ty("array", "Each {name, ok, expected, actual, detail}, reference checks first.")),
                 ("advisories", ty("array", "Findings that never fail verification.")),
+                (
+                    "attestations",
+                    ty("array", "Per attestation: id, key, trusted, signature_valid, binding_matches, ok, detail."),
+                ),
             ],
             always: &["ok", "reference_ok", "checks", "advisories"],
             hints: READ,
