@@ -50,6 +50,52 @@ pub(crate) fn event_key_seq(key: &[u8]) -> Result<u64, StoreError> {
         .ok_or_else(|| corrupt("event key shorter than 8 bytes"))
 }
 
+/// The key of record `key` in `namespace`: keys of one namespace share the prefix and
+/// sort by the bytes of `key`.
+pub(crate) fn record_key(namespace: &str, key: &str) -> Vec<u8> {
+    let mut k = prefixed(namespace);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+/// The key of log entry `seq` of record `namespace`/`key`.
+pub(crate) fn record_log_key(namespace: &str, key: &str, seq: u64) -> Vec<u8> {
+    let mut k = prefixed(namespace);
+    k.extend_from_slice(&prefixed(key));
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// A record value: the version (8 bytes, little-endian), then the JSON text.
+pub(crate) fn encode_record(version: u64, text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + text.len());
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out
+}
+
+/// The version and value of a stored record.
+pub(crate) fn decode_record(bytes: &[u8]) -> Result<(u64, Value), StoreError> {
+    let version = bytes
+        .get(..8)
+        .map(|b| meta_u64(b, "record version"))
+        .ok_or_else(|| corrupt("record shorter than 8 bytes"))??;
+    let text = bytes.get(8..).and_then(|b| std::str::from_utf8(b).ok()).ok_or_else(|| corrupt("record is not text"))?;
+    Ok((version, parse_record_json(text)?))
+}
+
+/// A stored JSON text of a record or log entry.
+pub(crate) fn parse_record_json(text: &str) -> Result<Value, StoreError> {
+    attest_verify::json::parse(text).map_err(|e| StoreError::Corrupt(format!("stored record is not json: {e}")))
+}
+
+/// The JSON text a record value is stored as (display form, ASCII).
+pub(crate) fn record_text(value: &Value) -> Result<String, StoreError> {
+    let mut buf = Vec::with_capacity(128);
+    attest_verify::canonical::write_display(value, None, true, &mut buf);
+    String::from_utf8(buf).map_err(|_| StoreError::InvalidInput("record value is not text".to_owned()))
+}
+
 /// The key of a label index entry.
 pub(crate) fn label_key(label: &str, order: i64, inserted: u64) -> Vec<u8> {
     let mut k = prefixed(label);

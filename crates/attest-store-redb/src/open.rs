@@ -35,10 +35,18 @@ pub(crate) fn open_database(path: &Path) -> Result<Database, StoreError> {
         let txn = db.begin_read().map_err(store_error)?;
         schema::inspect(&txn).map_err(|e| in_file(path, e))?
     };
-    if layout == Layout::Empty {
+    let has_records = {
+        let txn = db.begin_read().map_err(store_error)?;
+        schema::has_records(&txn)?
+    };
+    if layout == Layout::Empty || !has_records {
         let mut txn = db.begin_write().map_err(store_error)?;
         txn.set_durability(redb::Durability::Immediate).map_err(store_error)?;
-        schema::init(&txn)?;
+        if layout == Layout::Empty {
+            schema::init(&txn)?;
+        } else {
+            schema::ensure_records(&txn)?;
+        }
         txn.commit().map_err(store_error)?;
     }
     Ok(db)

@@ -30,6 +30,14 @@ pub(crate) const TEMPLATE_ORDER: Def = TableDefinition::new("nexus_attest.templa
 /// (label, descending order key, insertion counter) → template name.
 pub(crate) const TEMPLATE_LABELS: Def = TableDefinition::new("nexus_attest.template_labels");
 
+/// (length-prefixed namespace, key bytes) → (version u64 little-endian, value JSON text).
+/// Added after schema version 1 without a bump: not in the tables [`inspect`] requires,
+/// created when a store is opened ([`ensure_records`]); a build that does not know it
+/// ignores it.
+pub(crate) const RECORDS: Def = TableDefinition::new("nexus_attest.records");
+/// (length-prefixed namespace, length-prefixed key, seq u64 big-endian) → JSON text.
+pub(crate) const RECORD_LOG: Def = TableDefinition::new("nexus_attest.record_log");
+
 const ALL: [Def; 9] = [
     META,
     DECISIONS,
@@ -97,11 +105,26 @@ pub(crate) fn inspect(txn: &ReadTransaction) -> Result<Layout, StoreError> {
     Ok(Layout::Store)
 }
 
+/// Whether the record tables exist.
+pub(crate) fn has_records(txn: &ReadTransaction) -> Result<bool, StoreError> {
+    let names: Vec<String> = txn.list_tables().map_err(store_error)?.map(|t| t.name().to_owned()).collect();
+    Ok([RECORDS, RECORD_LOG].iter().all(|d| names.iter().any(|n| n == d.name())))
+}
+
+/// Create the record tables when missing (inside `txn`, not committed).
+pub(crate) fn ensure_records(txn: &WriteTransaction) -> Result<(), StoreError> {
+    for def in [RECORDS, RECORD_LOG] {
+        txn.open_table(def).map_err(store_error)?;
+    }
+    Ok(())
+}
+
 /// Create every table and the metadata of a new store (inside `txn`, not committed).
 pub(crate) fn init(txn: &WriteTransaction) -> Result<(), StoreError> {
     for def in ALL {
         txn.open_table(def).map_err(store_error)?;
     }
+    ensure_records(txn)?;
     let mut meta = txn.open_table(META).map_err(store_error)?;
     meta.insert(KEY_FORMAT, FORMAT).map_err(store_error)?;
     meta.insert(KEY_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice()).map_err(store_error)?;

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use attest_events::{Clock, Event, NewEvent, SystemClock};
+use attest_events::{Clock, Event, NewEvent, SystemClock, Value};
 use attest_store::{
-    decision_labels, order_key, DecisionHeader, Durability, ImportBatch, ListQuery, Store, StoreError, TemplateRecord,
+    check_record, check_record_limit, check_record_version, decision_labels, order_key, DecisionHeader, Durability,
+    ImportBatch, ListQuery, Record, RecordWrite, Store, StoreError, TemplateRecord,
 };
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 
@@ -239,6 +240,128 @@ impl Store for RedbStore {
 
     fn template_events(&self, name: &str) -> Result<Vec<Event>, StoreError> {
         self.guard(|db| self.template_events_in(db, name))
+    }
+
+    fn put_record(&self, namespace: &str, key: &str, write: RecordWrite<'_>) -> Result<u64, StoreError> {
+        self.guard(|db| self.put_record_in(db, namespace, key, write))
+    }
+
+    fn record(&self, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        self.guard(|db| self.record_in(db, namespace, key))
+    }
+
+    fn records(&self, namespace: &str, after: Option<&str>, limit: usize) -> Result<Vec<Record>, StoreError> {
+        self.guard(|db| self.records_in(db, namespace, after, limit))
+    }
+
+    fn record_log(&self, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
+        self.guard(|db| self.record_log_in(db, namespace, key))
+    }
+}
+
+/// The record operations of [`Store`], each run under [`RedbStore::guard`].
+impl RedbStore {
+    fn put_record_in(
+        &self,
+        db: &redb::Database,
+        namespace: &str,
+        key: &str,
+        write: RecordWrite<'_>,
+    ) -> Result<u64, StoreError> {
+        let mut values: Vec<&Value> = vec![write.value];
+        values.extend(write.log.iter());
+        check_record(namespace, key, &values)?;
+        let text = codec::record_text(write.value)?;
+        let log = write.log.iter().map(codec::record_text).collect::<Result<Vec<String>, StoreError>>()?;
+        let id = codec::record_key(namespace, key);
+        let txn = self.write(db)?;
+        let version = {
+            let mut records = open(&txn, schema::RECORDS)?;
+            let actual = match records.get(id.as_slice()).map_err(store_error)? {
+                Some(v) => codec::decode_record(v.value())?.0,
+                None => 0,
+            };
+            let version = check_record_version(namespace, key, write.expected_version, actual)?;
+            records.insert(id.as_slice(), codec::encode_record(version, &text).as_slice()).map_err(store_error)?;
+            if !log.is_empty() {
+                let mut table = open(&txn, schema::RECORD_LOG)?;
+                let lo = codec::record_log_key(namespace, key, 0);
+                let hi = codec::record_log_key(namespace, key, u64::MAX);
+                let last = match table.range(lo.as_slice()..=hi.as_slice()).map_err(store_error)?.next_back() {
+                    None => None,
+                    Some(entry) => Some(codec::event_key_seq(entry.map_err(store_error)?.0.value())?),
+                };
+                let mut seq = match last {
+                    None => 0,
+                    Some(s) => s.checked_add(1).ok_or_else(|| log_full(key))?,
+                };
+                for entry in &log {
+                    let k = codec::record_log_key(namespace, key, seq);
+                    table.insert(k.as_slice(), entry.as_bytes()).map_err(store_error)?;
+                    seq = seq.checked_add(1).ok_or_else(|| log_full(key))?;
+                }
+            }
+            version
+        };
+        self.commit(txn)?;
+        Ok(version)
+    }
+
+    fn record_in(&self, db: &redb::Database, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        let txn = db.begin_read().map_err(store_error)?;
+        let t = txn.open_table(schema::RECORDS).map_err(store_error)?;
+        let Some(v) = t.get(codec::record_key(namespace, key).as_slice()).map_err(store_error)? else {
+            return Ok(None);
+        };
+        let (version, value) = codec::decode_record(v.value())?;
+        Ok(Some(Record { key: key.to_owned(), value, version }))
+    }
+
+    fn records_in(
+        &self,
+        db: &redb::Database,
+        namespace: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        check_record_limit(limit)?;
+        let txn = db.begin_read().map_err(store_error)?;
+        let t = txn.open_table(schema::RECORDS).map_err(store_error)?;
+        let prefix = codec::prefixed(namespace);
+        let start = match after {
+            Some(a) => std::ops::Bound::Excluded(codec::record_key(namespace, a)),
+            None => std::ops::Bound::Included(prefix.clone()),
+        };
+        let range = (start.as_ref().map(Vec::as_slice), std::ops::Bound::Unbounded);
+        let mut out = Vec::with_capacity(limit.min(128));
+        for entry in t.range::<&[u8]>(range).map_err(store_error)? {
+            let (k, v) = entry.map_err(store_error)?;
+            let Some(rest) = k.value().strip_prefix(prefix.as_slice()) else { break };
+            let key = std::str::from_utf8(rest)
+                .map_err(|_| StoreError::Corrupt("record key is not UTF-8".to_owned()))?
+                .to_owned();
+            let (version, value) = codec::decode_record(v.value())?;
+            out.push(Record { key, value, version });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn record_log_in(&self, db: &redb::Database, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
+        let txn = db.begin_read().map_err(store_error)?;
+        let t = txn.open_table(schema::RECORD_LOG).map_err(store_error)?;
+        let lo = codec::record_log_key(namespace, key, 0);
+        let hi = codec::record_log_key(namespace, key, u64::MAX);
+        let mut out = Vec::new();
+        for entry in t.range(lo.as_slice()..=hi.as_slice()).map_err(store_error)? {
+            let (_, v) = entry.map_err(store_error)?;
+            let text = std::str::from_utf8(v.value())
+                .map_err(|_| StoreError::Corrupt("record log entry is not text".to_owned()))?;
+            out.push(codec::parse_record_json(text)?);
+        }
+        Ok(out)
     }
 }
 

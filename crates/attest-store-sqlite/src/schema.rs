@@ -154,6 +154,46 @@ CREATE TRIGGER IF NOT EXISTS attest_templates_delete AFTER DELETE ON templates B
 END;
 ";
 
+/// The generic records ([`attest_store::Store::put_record`]): a versioned value per
+/// (namespace, key) and its append-only log. `TEXT` keys compare with the `BINARY`
+/// collation (bytes of UTF-8), which is the order listings promise. Added after schema
+/// version 1 without a version bump: a version-1 file gets these tables when it is
+/// opened ([`ensure_records`]), and a build that does not know them ignores them, so
+/// files keep moving both ways.
+const RECORDS: &str = "
+CREATE TABLE IF NOT EXISTS attest_records (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attest_record_log (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key, seq)
+) WITHOUT ROWID;
+";
+
+/// Whether the record tables exist.
+pub(crate) fn has_records(conn: &Connection) -> Result<bool, Fail> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('attest_records', 'attest_record_log')",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n == 2)
+}
+
+/// Create the record tables when missing (a file written before they existed), inside
+/// `tx`.
+pub(crate) fn ensure_records(tx: &Transaction<'_>) -> Result<(), Fail> {
+    tx.execute_batch(RECORDS)?;
+    Ok(())
+}
+
 /// The columns each original table must have for a file to be a store.
 const REQUIRED_COLUMNS: &[(&str, &[&str])] = &[
     ("decisions", &["decision_id", "created_at"]),
@@ -263,6 +303,7 @@ pub(crate) fn setup(tx: &Transaction<'_>) -> Result<(), Fail> {
     tx.execute_batch(ORIGINAL_DECISIONS)?;
     tx.execute_batch(ORIGINAL_TEMPLATES)?;
     tx.execute_batch(OWN)?;
+    tx.execute_batch(RECORDS)?;
     // Back-fill (a no-op for a new file): rowid order is the original's insertion order.
     tx.execute(
         "INSERT OR IGNORE INTO attest_decision_order (decision_id, order_key, dirty)

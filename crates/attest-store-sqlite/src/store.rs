@@ -5,15 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use attest_events::{Clock, Event, NewEvent, SystemClock};
+use attest_events::{Clock, Event, NewEvent, SystemClock, Value};
 use attest_store::{
-    decision_labels, order_key, DecisionHeader, Durability, ImportBatch, ListQuery, Store, StoreError, TemplateRecord,
+    check_record, check_record_limit, check_record_version, decision_labels, order_key, DecisionHeader, Durability,
+    ImportBatch, ListQuery, Record, RecordWrite, Store, StoreError, TemplateRecord,
 };
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::codec::{
-    event_from_row, has_non_finite, json_text, seq_of, seq_param, string_list_text, template_from_row, text,
-    TEMPLATE_COLUMNS,
+    event_from_row, has_non_finite, json_text, parse_json, seq_of, seq_param, string_list_text, template_from_row,
+    text, TEMPLATE_COLUMNS,
 };
 use crate::error::Fail;
 use crate::schema;
@@ -228,6 +229,10 @@ fn open_connection(path: &Path, options: &SqliteOptions) -> Result<Connection, F
     if layout.needs_setup() {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         schema::setup(&tx)?;
+        tx.commit()?;
+    } else if !schema::has_records(&conn)? {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        schema::ensure_records(&tx)?;
         tx.commit()?;
     }
     Ok(conn)
@@ -592,6 +597,123 @@ impl Store for SqliteStore {
             read_events(conn, &TEMPLATE_EVENTS, name)
         })
     }
+
+    fn put_record(&self, namespace: &str, key: &str, write: RecordWrite<'_>) -> Result<u64, StoreError> {
+        let mut values: Vec<&Value> = vec![write.value];
+        values.extend(write.log.iter());
+        check_record(namespace, key, &values)?;
+        let text = json_text(write.value).map_err(|e| e.into_store_error(self.busy_timeout))?;
+        let log = write
+            .log
+            .iter()
+            .map(json_text)
+            .collect::<Result<Vec<String>, Fail>>()
+            .map_err(|e| e.into_store_error(self.busy_timeout))?;
+        self.write(|tx| {
+            let stored: Option<i64> = tx
+                .prepare_cached("SELECT version FROM attest_records WHERE namespace = ?1 AND key = ?2")?
+                .query_row([namespace, key], |r| r.get(0))
+                .optional()?;
+            let actual = match stored {
+                Some(v) => u64::try_from(v).map_err(|_| corrupt_version(namespace, key))?,
+                None => 0,
+            };
+            let version = check_record_version(namespace, key, write.expected_version, actual)?;
+            let version_param = i64::try_from(version).map_err(|_| corrupt_version(namespace, key))?;
+            tx.prepare_cached(
+                "INSERT INTO attest_records (namespace, key, value, version) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, version = excluded.version",
+            )?
+            .execute(params![namespace, key, text, version_param])?;
+            if !log.is_empty() {
+                let last: Option<i64> = tx
+                    .prepare_cached(
+                        "SELECT seq FROM attest_record_log WHERE namespace = ?1 AND key = ?2 ORDER BY seq DESC LIMIT 1",
+                    )?
+                    .query_row([namespace, key], |r| r.get(0))
+                    .optional()?;
+                let mut seq = last.map_or(0, |s| s.saturating_add(1));
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO attest_record_log (namespace, key, seq, value) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for entry in &log {
+                    insert.execute(params![namespace, key, seq, entry])?;
+                    seq = seq.saturating_add(1);
+                }
+            }
+            Ok(version)
+        })
+    }
+
+    fn record(&self, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        self.read(|conn| {
+            let row: Option<(String, i64)> = conn
+                .prepare_cached("SELECT value, version FROM attest_records WHERE namespace = ?1 AND key = ?2")?
+                .query_row([namespace, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            row.map(|(text, version)| record_from(namespace, key.to_owned(), &text, version)).transpose()
+        })
+    }
+
+    fn records(&self, namespace: &str, after: Option<&str>, limit: usize) -> Result<Vec<Record>, StoreError> {
+        check_record_limit(limit)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut out = Vec::new();
+            let mut push = |row: &rusqlite::Row<'_>| -> Result<(), Fail> {
+                let key: String = row.get(0)?;
+                let text: String = row.get(1)?;
+                let version: i64 = row.get(2)?;
+                out.push(record_from(namespace, key, &text, version)?);
+                Ok(())
+            };
+            match after {
+                None => {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT key, value, version FROM attest_records WHERE namespace = ?1 ORDER BY key LIMIT ?2",
+                    )?;
+                    let mut rows = stmt.query(params![namespace, limit])?;
+                    while let Some(row) = rows.next()? {
+                        push(row)?;
+                    }
+                }
+                Some(after) => {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT key, value, version FROM attest_records WHERE namespace = ?1 AND key > ?2
+                         ORDER BY key LIMIT ?3",
+                    )?;
+                    let mut rows = stmt.query(params![namespace, after, limit])?;
+                    while let Some(row) = rows.next()? {
+                        push(row)?;
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn record_log(&self, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT value FROM attest_record_log WHERE namespace = ?1 AND key = ?2 ORDER BY seq")?;
+            let mut rows = stmt.query([namespace, key])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let text: String = row.get(0)?;
+                out.push(parse_json(&text, "record log entry")?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn corrupt_version(namespace: &str, key: &str) -> Fail {
+    Fail::Store(StoreError::Corrupt(format!("record `{namespace}`/`{key}` has an invalid version")))
+}
+
+fn record_from(namespace: &str, key: String, text: &str, version: i64) -> Result<Record, Fail> {
+    let version = u64::try_from(version).map_err(|_| corrupt_version(namespace, &key))?;
+    Ok(Record { value: parse_json(text, "record")?, key, version })
 }
 
 #[cfg(test)]

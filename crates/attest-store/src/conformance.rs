@@ -35,7 +35,7 @@ use attest_events::{
 };
 use attest_verify::json;
 
-use crate::{ImportBatch, ListQuery, Store, StoreError, TemplateRecord};
+use crate::{ImportBatch, ListQuery, RecordWrite, Store, StoreError, TemplateRecord};
 
 /// How the suite makes stores of one backend.
 pub trait Backend: Sync {
@@ -579,6 +579,156 @@ pub fn long_log<B: Backend>(b: &B) {
     assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as u64));
 }
 
+fn display(v: &Value) -> String {
+    attest_verify::canonical::to_display_string(v, None)
+}
+
+fn rec(text: &str) -> Value {
+    json::parse(text).unwrap()
+}
+
+fn put<S: Store>(s: &S, ns: &str, key: &str, value: &Value, expected: Option<u64>, log: &[Value]) -> u64 {
+    s.put_record(ns, key, RecordWrite { value, expected_version: expected, log }).unwrap()
+}
+
+/// Records round-trip exactly (key order, big integers, floats, non-ASCII), versions
+/// count writes, logs keep append order, and bad names or values are refused.
+pub fn records_round_trip<B: Backend>(b: &B) {
+    let dir = TempDir::new("records");
+    let s = b.open(dir.path(), tick());
+    assert_eq!(s.record("q", "k").unwrap(), None);
+    assert_eq!(s.record_log("q", "k").unwrap(), Vec::<Value>::new());
+    let v1 = rec(r#"{"z": 1, "a": [1.0, 2.5e-7, 123456789012345678901234567890], "é": "🔑\u2028", "n": null}"#);
+    assert_eq!(put(&s, "q", "k", &v1, None, &[rec(r#"{"i": 1}"#)]), 1);
+    let got = s.record("q", "k").unwrap().unwrap();
+    assert_eq!((got.key.as_str(), got.version), ("k", 1));
+    assert_eq!(display(&got.value), display(&v1));
+    let v2 = rec(r#"{"status": "DONE"}"#);
+    assert_eq!(put(&s, "q", "k", &v2, Some(1), &[rec(r#"{"i": 2}"#), rec(r#"{"i": 3}"#)]), 2);
+    assert_eq!(put(&s, "q", "k", &v2, None, &[]), 3);
+    assert_eq!(s.record("q", "k").unwrap().unwrap().value, v2);
+    let log: Vec<String> = s.record_log("q", "k").unwrap().iter().map(display).collect();
+    assert_eq!(log, [r#"{"i": 1}"#, r#"{"i": 2}"#, r#"{"i": 3}"#]);
+    // same key in another namespace is another record
+    assert_eq!(s.record("other", "k").unwrap(), None);
+    assert!(matches!(s.put_record("", "k", RecordWrite::value(&v2)), Err(StoreError::InvalidInput(_))));
+    assert!(matches!(s.put_record("q", "", RecordWrite::value(&v2)), Err(StoreError::InvalidInput(_))));
+    let nan = Value::Number(json::Number::from_f64(f64::NAN));
+    assert!(matches!(s.put_record("q", "nan", RecordWrite::value(&nan)), Err(StoreError::InvalidInput(_))));
+    assert_eq!(s.record("q", "nan").unwrap(), None);
+}
+
+/// A compare-and-set with a stale version fails with `RecordConflict` and writes
+/// nothing (neither the value nor the log); `Some(0)` creates only.
+pub fn records_compare_and_set<B: Backend>(b: &B) {
+    let dir = TempDir::new("records-cas");
+    let s = b.open(dir.path(), tick());
+    let a = rec(r#"{"v": "a"}"#);
+    let b2 = rec(r#"{"v": "b"}"#);
+    assert_eq!(put(&s, "q", "k", &a, Some(0), std::slice::from_ref(&a)), 1);
+    let err =
+        s.put_record("q", "k", RecordWrite { value: &b2, expected_version: Some(0), log: std::slice::from_ref(&b2) });
+    assert!(matches!(err, Err(StoreError::RecordConflict { expected: 0, actual: 1, .. })), "{err:?}");
+    let err =
+        s.put_record("q", "k", RecordWrite { value: &b2, expected_version: Some(7), log: std::slice::from_ref(&b2) });
+    assert_eq!(err.as_ref().map_err(StoreError::code), Err("RECORD_CONFLICT"));
+    let err = s.put_record("q", "missing", RecordWrite { value: &b2, expected_version: Some(1), log: &[] });
+    assert!(matches!(err, Err(StoreError::RecordConflict { expected: 1, actual: 0, .. })));
+    assert_eq!(s.record("q", "missing").unwrap(), None);
+    let got = s.record("q", "k").unwrap().unwrap();
+    assert_eq!((got.value, got.version), (a.clone(), 1));
+    assert_eq!(s.record_log("q", "k").unwrap(), vec![a]);
+
+    // many threads incrementing one counter through a CAS retry loop lose nothing
+    let s = Arc::new(s);
+    put(&*s, "q", "counter", &Value::int(0), Some(0), &[]);
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let s = Arc::clone(&s);
+            scope.spawn(move || {
+                for i in 0..10 {
+                    loop {
+                        let cur = s.record("q", "counter").unwrap().unwrap();
+                        let n = cur.value.as_i64().unwrap();
+                        let next = Value::int(n + 1);
+                        let entry = Value::str(format!("t{t}-{i}"));
+                        let w = RecordWrite {
+                            value: &next,
+                            expected_version: Some(cur.version),
+                            log: std::slice::from_ref(&entry),
+                        };
+                        match s.put_record("q", "counter", w) {
+                            Ok(_) => break,
+                            Err(StoreError::RecordConflict { .. }) => continue,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let got = s.record("q", "counter").unwrap().unwrap();
+    assert_eq!((got.value.as_i64(), got.version), (Some(40), 41));
+    assert_eq!(s.record_log("q", "counter").unwrap().len(), 40);
+}
+
+/// Listing is in ascending byte order of the key within one namespace, pages with
+/// `after`, and refuses a limit outside 1..=1000.
+pub fn records_ordering_and_paging<B: Backend>(b: &B) {
+    let dir = TempDir::new("records-order");
+    let s = b.open(dir.path(), tick());
+    let keys = ["m", "b", "é", "a", "ab", "Z", "a\u{0}"];
+    for (i, k) in keys.iter().enumerate() {
+        put(&s, "q", k, &Value::int(i as i64), None, &[]);
+    }
+    put(&s, "p", "x", &Value::int(0), None, &[]);
+    put(&s, "qq", "a", &Value::int(0), None, &[]);
+    put(&s, "q\u{0}", "a", &Value::int(0), None, &[]);
+    let mut expected: Vec<&str> = keys.to_vec();
+    expected.sort_unstable();
+    let all: Vec<String> = s.records("q", None, 1000).unwrap().into_iter().map(|r| r.key).collect();
+    assert_eq!(all, expected);
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = s.records("q", after.as_deref(), 3).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|r| r.key.clone());
+        paged.extend(page.into_iter().map(|r| r.key));
+    }
+    assert_eq!(paged, expected);
+    assert_eq!(s.records("q", Some("\u{10ffff}"), 10).unwrap(), Vec::new());
+    assert_eq!(s.records("none", None, 10).unwrap(), Vec::new());
+    assert!(matches!(s.records("q", None, 0), Err(StoreError::InvalidInput(_))));
+    assert!(matches!(s.records("q", None, 1001), Err(StoreError::InvalidInput(_))));
+}
+
+/// Records and logs survive closing and reopening (durable backends only), and
+/// versions continue.
+pub fn records_reopen<B: Backend>(b: &B) {
+    if !b.durable() {
+        return;
+    }
+    let dir = TempDir::new("records-reopen");
+    let v = rec(r#"{"b": 2, "a": 1}"#);
+    {
+        let s = b.open(dir.path(), tick());
+        put(&s, "q", "k", &v, None, &[rec("[1]"), rec("[2]")]);
+        put(&s, "q", "k", &v, Some(1), &[rec("[3]")]);
+        s.create_decision("d", vec![created(&[])]).unwrap();
+    }
+    let s = b.open(dir.path(), tick());
+    let got = s.record("q", "k").unwrap().unwrap();
+    assert_eq!(display(&got.value), display(&v));
+    assert_eq!(got.version, 2);
+    assert_eq!(s.record_log("q", "k").unwrap(), vec![rec("[1]"), rec("[2]"), rec("[3]")]);
+    assert_eq!(put(&s, "q", "k", &v, Some(2), &[rec("[4]")]), 3);
+    assert_eq!(s.record_log("q", "k").unwrap().len(), 4);
+    assert_eq!(s.count().unwrap(), 1);
+}
+
 /// Expands to one `#[test]` per conformance case for the given [`Backend`] value.
 #[macro_export]
 macro_rules! conformance_suite {
@@ -586,7 +736,8 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@cases $backend;
             round_trip_every_event_type, payload_fidelity, empty_decision, listing_order_and_paging,
             label_filters_are_literal, duplicate_and_conflicting_writes, atomic_writes_roll_back,
-            import_is_verbatim, concurrent_appends, reopen_after_close, long_log);
+            import_is_verbatim, concurrent_appends, reopen_after_close, long_log, records_round_trip,
+            records_compare_and_set, records_ordering_and_paging, records_reopen);
     };
     (@cases $backend:expr; $($case:ident),* $(,)?) => {
         $(

@@ -54,6 +54,22 @@ pub enum StoreError {
     /// The storage engine failed (I/O, database engine).
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// A compare-and-set of a record found another version than expected; nothing was
+    /// written.
+    #[error("record conflict on `{namespace}`/`{key}`: expected version {expected}, found {actual}")]
+    RecordConflict {
+        /// The record's namespace.
+        namespace: String,
+        /// The record's key.
+        key: String,
+        /// The version the caller expected (0: the record must not exist).
+        expected: u64,
+        /// The stored version (0: no record).
+        actual: u64,
+    },
+    /// The store does not implement an optional capability (e.g. records).
+    #[error("the store does not support {0}")]
+    Unsupported(String),
 }
 
 impl StoreError {
@@ -72,6 +88,8 @@ impl StoreError {
             StoreError::NotAStore(_) => "NOT_A_STORE",
             StoreError::Locked(_) => "STORE_LOCKED",
             StoreError::Backend(_) => "STORE_BACKEND",
+            StoreError::RecordConflict { .. } => "RECORD_CONFLICT",
+            StoreError::Unsupported(_) => "STORE_UNSUPPORTED",
         }
     }
 }
@@ -95,6 +113,8 @@ mod tests {
             StoreError::NotAStore(String::new()),
             StoreError::Locked(String::new()),
             StoreError::Backend(String::new()),
+            StoreError::RecordConflict { namespace: "n".into(), key: "k".into(), expected: 1, actual: 2 },
+            StoreError::Unsupported(String::new()),
         ];
         let mut codes: Vec<_> = all.iter().map(StoreError::code).collect();
         codes.sort_unstable();

@@ -12,10 +12,11 @@ pub mod conformance;
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use types::{
-    decision_labels, order_key, DecisionHeader, Durability, ImportBatch, ListQuery, TemplateRecord, MAX_LIST_LIMIT,
+    check_record, check_record_limit, check_record_version, decision_labels, order_key, DecisionHeader, Durability,
+    ImportBatch, ListQuery, Record, RecordWrite, TemplateRecord, MAX_LIST_LIMIT,
 };
 
-use attest_events::{Event, NewEvent};
+use attest_events::{Event, NewEvent, Value};
 
 /// The storage every Nexus Attest backend provides.
 ///
@@ -92,6 +93,42 @@ pub trait Store: Send + Sync {
     ///
     /// Errors: [`StoreError::TemplateNotFound`] when it does not exist.
     fn template_events(&self, name: &str) -> Result<Vec<Event>, StoreError>;
+
+    /// Write record `namespace`/`key` and append `write.log` to its append-only log, all
+    /// in one atomic write; returns the new version (1 for a new record, stored + 1
+    /// otherwise). With `write.expected_version = Some(n)` the write happens only if the
+    /// stored version is `n` (0: no record), else [`StoreError::RecordConflict`] and
+    /// nothing is written. Two writers can never both succeed from the same version.
+    ///
+    /// Records live beside decisions and templates and are outside every digest.
+    /// Errors: [`StoreError::InvalidInput`] for an empty namespace or key or a value that
+    /// cannot be stored; [`StoreError::Unsupported`] from a store without records (the
+    /// default body; every backend of this workspace overrides it).
+    fn put_record(&self, namespace: &str, key: &str, write: RecordWrite<'_>) -> Result<u64, StoreError> {
+        let _ = (namespace, key, write);
+        Err(StoreError::Unsupported("records".to_owned()))
+    }
+
+    /// Record `namespace`/`key` with its version, if it exists.
+    fn record(&self, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        let _ = (namespace, key);
+        Err(StoreError::Unsupported("records".to_owned()))
+    }
+
+    /// Up to `limit` (1..=[`MAX_LIST_LIMIT`]) records of `namespace` in ascending key
+    /// order (bytes of the UTF-8 key), starting after the key `after` when given; page
+    /// by passing the last key returned.
+    fn records(&self, namespace: &str, after: Option<&str>, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let _ = (namespace, after, limit);
+        Err(StoreError::Unsupported("records".to_owned()))
+    }
+
+    /// The log of record `namespace`/`key` in append order (empty when there is none).
+    /// Log entries are never changed or removed.
+    fn record_log(&self, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
+        let _ = (namespace, key);
+        Err(StoreError::Unsupported("records".to_owned()))
+    }
 }
 
 impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
@@ -135,5 +172,17 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn template_events(&self, name: &str) -> Result<Vec<Event>, StoreError> {
         (**self).template_events(name)
+    }
+    fn put_record(&self, namespace: &str, key: &str, write: RecordWrite<'_>) -> Result<u64, StoreError> {
+        (**self).put_record(namespace, key, write)
+    }
+    fn record(&self, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        (**self).record(namespace, key)
+    }
+    fn records(&self, namespace: &str, after: Option<&str>, limit: usize) -> Result<Vec<Record>, StoreError> {
+        (**self).records(namespace, after, limit)
+    }
+    fn record_log(&self, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
+        (**self).record_log(namespace, key)
     }
 }

@@ -3,10 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use attest_events::{Clock, Event, NewEvent, SystemClock};
+use attest_events::{Clock, Event, NewEvent, SystemClock, Value};
 
 use crate::error::StoreError;
-use crate::types::{decision_labels, order_key, DecisionHeader, ImportBatch, ListQuery, TemplateRecord};
+use crate::types::{
+    check_record, check_record_limit, check_record_version, decision_labels, order_key, DecisionHeader, ImportBatch,
+    ListQuery, Record, RecordWrite, TemplateRecord,
+};
 use crate::Store;
 
 #[derive(Debug)]
@@ -31,6 +34,8 @@ struct Inner {
     decisions: BTreeMap<String, DecisionRow>,
     templates: BTreeMap<String, TemplateRow>,
     next_insert: u64,
+    /// (namespace, key) → (value, version, log).
+    records: BTreeMap<(String, String), (Value, u64, Vec<Value>)>,
 }
 
 /// A store that keeps everything in memory behind one mutex. Not durable.
@@ -252,5 +257,48 @@ impl Store for MemoryStore {
             .get(name)
             .map(|t| t.events.clone())
             .ok_or_else(|| StoreError::TemplateNotFound(name.to_owned()))
+    }
+
+    fn put_record(&self, namespace: &str, key: &str, write: RecordWrite<'_>) -> Result<u64, StoreError> {
+        let mut values: Vec<&Value> = vec![write.value];
+        values.extend(write.log.iter());
+        check_record(namespace, key, &values)?;
+        let mut inner = self.lock();
+        let id = (namespace.to_owned(), key.to_owned());
+        let actual = inner.records.get(&id).map_or(0, |r| r.1);
+        let version = check_record_version(namespace, key, write.expected_version, actual)?;
+        let entry = inner.records.entry(id).or_insert_with(|| (Value::Null, 0, Vec::new()));
+        entry.0 = write.value.clone();
+        entry.1 = version;
+        entry.2.extend(write.log.iter().cloned());
+        Ok(version)
+    }
+
+    fn record(&self, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
+        let inner = self.lock();
+        Ok(inner.records.get(&(namespace.to_owned(), key.to_owned())).map(|(value, version, _)| Record {
+            key: key.to_owned(),
+            value: value.clone(),
+            version: *version,
+        }))
+    }
+
+    fn records(&self, namespace: &str, after: Option<&str>, limit: usize) -> Result<Vec<Record>, StoreError> {
+        check_record_limit(limit)?;
+        let inner = self.lock();
+        let start = (namespace.to_owned(), after.unwrap_or_default().to_owned());
+        Ok(inner
+            .records
+            .range(start..)
+            .take_while(|((ns, _), _)| ns == namespace)
+            .filter(|((_, k), _)| after.is_none_or(|a| k.as_str() > a))
+            .take(limit)
+            .map(|((_, k), (value, version, _))| Record { key: k.clone(), value: value.clone(), version: *version })
+            .collect())
+    }
+
+    fn record_log(&self, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
+        let inner = self.lock();
+        Ok(inner.records.get(&(namespace.to_owned(), key.to_owned())).map(|r| r.2.clone()).unwrap_or_default())
     }
 }

@@ -177,6 +177,85 @@ pub fn decision_labels(events: &[Event]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A versioned record of the generic record capability ([`crate::Store::put_record`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The key, unique within its namespace.
+    pub key: String,
+    /// The value as last written (key order, integers and floats preserved).
+    pub value: Value,
+    /// 1 after the first write, incremented by every write.
+    pub version: u64,
+}
+
+/// One compare-and-set write of a record ([`crate::Store::put_record`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordWrite<'a> {
+    /// The new value.
+    pub value: &'a Value,
+    /// `None`: write whatever is stored. `Some(0)`: only if the record does not exist.
+    /// `Some(n)`: only if the stored version is `n`.
+    pub expected_version: Option<u64>,
+    /// Entries appended to the record's append-only log in the same atomic write.
+    pub log: &'a [Value],
+}
+
+impl<'a> RecordWrite<'a> {
+    /// An unconditional write of `value` with no log entry.
+    pub fn value(value: &'a Value) -> RecordWrite<'a> {
+        RecordWrite { value, expected_version: None, log: &[] }
+    }
+}
+
+/// Check a record's namespace and key (both non-empty) and that every value can be
+/// stored and read back (no NaN or infinity, nesting within the JSON reader's limit).
+pub fn check_record(namespace: &str, key: &str, values: &[&Value]) -> Result<(), StoreError> {
+    if namespace.is_empty() {
+        return Err(StoreError::InvalidInput("record namespace must not be empty".to_owned()));
+    }
+    if key.is_empty() {
+        return Err(StoreError::InvalidInput("record key must not be empty".to_owned()));
+    }
+    for v in values {
+        if let Some(problem) = unstorable(v, 1) {
+            return Err(StoreError::InvalidInput(format!("record `{namespace}`/`{key}` cannot be stored: {problem}")));
+        }
+    }
+    Ok(())
+}
+
+fn unstorable(v: &Value, depth: usize) -> Option<&'static str> {
+    match v {
+        Value::Array(_) | Value::Object(_) if depth > attest_verify::json::DEFAULT_MAX_DEPTH => {
+            Some("it nests too deeply")
+        }
+        Value::Array(items) => items.iter().find_map(|i| unstorable(i, depth + 1)),
+        Value::Object(m) => m.iter().find_map(|(_, i)| unstorable(i, depth + 1)),
+        Value::Number(n) if n.as_f64().is_some_and(|f| !f.is_finite()) => Some("it holds NaN or an infinity"),
+        _ => None,
+    }
+}
+
+/// Check a record listing's limit: `1 <= limit <= 1000`.
+pub fn check_record_limit(limit: usize) -> Result<(), StoreError> {
+    ListQuery::first(limit).validate()
+}
+
+/// Check `expected` against the stored version (0 when absent).
+pub fn check_record_version(namespace: &str, key: &str, expected: Option<u64>, actual: u64) -> Result<u64, StoreError> {
+    match expected {
+        Some(e) if e != actual => Err(StoreError::RecordConflict {
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            expected: e,
+            actual,
+        }),
+        _ => actual
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Corrupt(format!("record `{namespace}`/`{key}` has no versions left"))),
+    }
+}
+
 /// How hard a file backend works to make a commit survive power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {

@@ -248,6 +248,19 @@ pub enum QueueError {
     /// A stored receipt row is not JSON.
     #[error("stored receipt `{0}` is not JSON")]
     StoredReceiptJson(String),
+    /// A stored intent record does not have the ledger row's shape.
+    #[error("stored intent `{0}` is invalid")]
+    StoredIntent(String),
+    /// An intent whose memo payload exceeds the 700-byte limit (it could never be
+    /// anchored, so it is refused at enqueue).
+    #[error("intent memo is {0} bytes, the limit is 700")]
+    MemoTooLarge(usize),
+    /// Other writers kept changing the entry; nothing was written.
+    #[error("queue entry `{0}` kept changing under concurrent writers")]
+    Contended(String),
+    /// The store failed; nothing was written.
+    #[error("queue store: {0}")]
+    Store(#[from] attest_store::StoreError),
 }
 
 impl QueueError {
@@ -256,6 +269,10 @@ impl QueueError {
         match self {
             QueueError::UnknownIntent(_) => "QUEUE_UNKNOWN_INTENT",
             QueueError::StoredReceipt { .. } | QueueError::StoredReceiptJson(_) => "QUEUE_STORED_RECEIPT_INVALID",
+            QueueError::StoredIntent(_) => "QUEUE_STORED_INTENT_INVALID",
+            QueueError::MemoTooLarge(_) => "QUEUE_MEMO_TOO_LARGE",
+            QueueError::Contended(_) => "QUEUE_CONTENDED",
+            QueueError::Store(_) => "QUEUE_STORE",
         }
     }
 }
@@ -431,6 +448,10 @@ mod tests {
             ReceiptError::ProofRequired.code(),
             QueueError::UnknownIntent(String::new()).code(),
             QueueError::StoredReceipt { digest: String::new(), source: receipt() }.code(),
+            QueueError::StoredIntent(String::new()).code(),
+            QueueError::MemoTooLarge(0).code(),
+            QueueError::Contended(String::new()).code(),
+            QueueError::Store(attest_store::StoreError::Backend(String::new())).code(),
             ExchangeError::InvalidDigest(String::new()).code(),
             ExchangeError::BodyMismatch(String::new()).code(),
             NarrativeError::StoredIntent(String::new()).code(),

@@ -10,9 +10,11 @@ mod intent;
 mod keys;
 mod narrative;
 mod pattern;
+mod persistent;
 mod pyint;
 mod queue;
 mod receipt;
+mod worker;
 mod xrpl;
 
 #[doc(hidden)]
@@ -39,8 +41,10 @@ pub use narrative::{
     NARRATIVE_SCHEMA, NARRATIVE_VERSION, NEXUS_CONTROL_VERSION,
 };
 pub use pattern::Validation;
+pub use persistent::{PersistentQueue, QueueEntry, QueueSnapshot, WorkerState, INTENT_NAMESPACE};
 pub use queue::{IntentRow, MemoryQueue, QueueRead, QueueStatus, QueuedIntent, ReceiptRow, StatusUpdate, PENDING};
 pub use receipt::{FailureCode, Receipt, ReceiptFailure, ReceiptFields, ReceiptStatus, RECEIPT_VERSION};
+pub use worker::{backoff_micros, CycleOutcome, Worker, WorkerConfig};
 pub use xrpl::{
     classify_engine_result, confirm, memo_payload, payment_to_self, plan, submit, AnchorPlan, SignedTx, SubmitResult,
     TransportError, TxStatus, XrplClient, XrplSigner, MAX_MEMO_BYTES, MEMO_TYPE, MEMO_TYPE_HEX, MEMO_VERSION,

@@ -178,6 +178,17 @@ enum Command {
     Keygen(attest::KeygenCmd),
     /// Serve the tools over stdio as a Model Context Protocol server (see docs/MCP.md).
     Mcp(McpCmd),
+    /// The witness queue of attestation intents in the database (`add`, `list`, `status`).
+    Queue {
+        #[command(subcommand)]
+        command: queue::QueueCmd,
+    },
+    /// The narrative report of a queued intent: its receipts, witness and integrity
+    /// checks (text, or the report JSON with `--json`).
+    Narrative {
+        /// The intent digest (`sha256:` + 64 hex, or the bare hex).
+        intent_digest: String,
+    },
     /// Anchor attestation intents on the XRP Ledger.
     Witness {
         #[command(subcommand)]
@@ -648,6 +659,8 @@ fn run<S: Store>(tools: &NexusAttest<S>, command: &Command, json_out: bool) -> R
         | Command::Mcp(_)
         | Command::Attest { .. }
         | Command::Witness { .. }
+        | Command::Queue { .. }
+        | Command::Narrative { .. }
         | Command::Keygen(_) => Err(usage("internal: handled before opening the database")),
     }
 }
@@ -768,9 +781,10 @@ fn serve_mcp(cli: &Cli, cmd: &McpCmd) -> ExitCode {
 
 mod attest;
 mod demo;
-mod witness;
 mod mcp;
+mod queue;
 mod router;
+mod witness;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -786,6 +800,10 @@ fn main() -> ExitCode {
         }
         Command::Demo { dir } => return demo::run(dir.as_deref(), cli.store == StoreKind::Redb),
         Command::Witness { command } => return witness::run(command, cli.json),
+        Command::Queue { command } => return queue::run(command, &cli.db, cli.store == StoreKind::Redb, cli.json),
+        Command::Narrative { intent_digest } => {
+            return queue::narrative(intent_digest, &cli.db, cli.store == StoreKind::Redb, cli.json)
+        }
         Command::Mcp(cmd) => return serve_mcp(&cli, cmd),
         Command::Attest { command } => return attest::run(command, cli.json),
         Command::Keygen(cmd) => return attest::keygen(cmd, cli.json),
