@@ -178,7 +178,8 @@ enum Command {
     Keygen(attest::KeygenCmd),
     /// Serve the tools over stdio as a Model Context Protocol server (see docs/MCP.md).
     Mcp(McpCmd),
-    /// The witness queue of attestation intents in the database (`add`, `list`, `status`).
+    /// The witness queue of attestation intents in the database (`add`, `list`, `status`,
+    /// and `run`, the worker that anchors them).
     Queue {
         #[command(subcommand)]
         command: queue::QueueCmd,

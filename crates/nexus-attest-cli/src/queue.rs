@@ -38,6 +38,11 @@ pub(crate) enum QueueCmd {
         /// The queue id or intent digest.
         id: String,
     },
+    /// Run the witness worker: anchor due intents on the XRP Ledger over JSON-RPC,
+    /// recording receipts in the database. A transaction in flight is re-polled, never
+    /// re-submitted; unfinished entries back off. Seeds come from `--seed-file` or
+    /// NEXUS_ATTEST_XRPL_SEED, never from the command line.
+    Run(crate::witness::RunCmd),
 }
 
 /// Run a `queue` subcommand. Exit 0 success, 1 refused or not found, 2 bad input.
@@ -48,6 +53,15 @@ pub(crate) fn run(cmd: &QueueCmd, db: &Path, redb: bool, json_out: bool) -> Exit
         }
         QueueCmd::List { status } => list(&PersistentQueue::new(store), status.as_deref(), json_out),
         QueueCmd::Status { id } => status(&PersistentQueue::new(store), id, json_out),
+        QueueCmd::Run(c) => {
+            crate::witness::run_queue(c, &PersistentQueue::new(store), json_out).map_err(|(code, message)| {
+                if code == 2 {
+                    Outcome::Usage(message)
+                } else {
+                    Outcome::Refused("WORKER_FAILED", message)
+                }
+            })
+        }
     })
 }
 

@@ -2,18 +2,23 @@
 //! intent offline (`sign`), or sign, submit and confirm it (`anchor`). Seeds come from a
 //! file or the environment, never from the command line, and are never printed.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
+use nexus_attest::events::{Clock, SystemClock};
 use nexus_attest::verify::canonical;
 use nexus_attest::verify::json::{self, Map, Value};
-use nexus_attest::witness::{plan, AnchorPlan, Intent, Validation};
-use nexus_attest::xrpl::{
-    anchor, autofill, AccountId, AnchorOptions, JsonRpcClient, KeyType, Keypair, RpcConfig, Seed, TxParams,
-    WalletSigner, WitnessKind,
+use nexus_attest::witness::{
+    plan, AnchorPlan, Intent, PersistentQueue, SignedTx, Validation, Worker, WorkerConfig, XrplSigner,
 };
+use nexus_attest::xrpl::{
+    anchor, autofill, complete, sign as sign_tx, AccountId, AnchorOptions, JsonRpcClient, KeyType, Keypair, RpcConfig,
+    Seed, TxParams, WalletSigner, WitnessKind,
+};
+use nexus_attest::Store;
 
 /// The environment variable read when no `--seed-file` is given.
 pub(crate) const SEED_ENV: &str = "NEXUS_ATTEST_XRPL_SEED";
@@ -146,15 +151,7 @@ fn prepare(args: &KeyArgs) -> Result<Prepared, Fail> {
         .map_err(|e| usage(format!("cannot read `{}`: {e}", args.intent.display())))?;
     let value = json::parse(&text).map_err(|e| usage(format!("`{}` is not JSON: {e}", args.intent.display())))?;
     let intent = Intent::from_value(&value, Validation::Strict).map_err(|e| usage(format!("invalid intent: {e}")))?;
-    let mut seed = read_seed(args.seed_file.as_deref())?;
-    if let Some(kt) = args.key_type {
-        let kt = match kt {
-            KeyTypeArg::Ed25519 => KeyType::Ed25519,
-            KeyTypeArg::Secp256k1 => KeyType::Secp256k1,
-        };
-        seed = seed.with_key_type(kt).map_err(|e| usage(e.to_string()))?;
-    }
-    let key = Keypair::from_seed(&seed).map_err(|e| usage(e.to_string()))?;
+    let key = keypair(args.seed_file.as_deref(), args.key_type)?;
     let account = key.account_id().to_address();
     let plan = plan(&intent, &account, "1").map_err(|e| usage(e.to_string()))?;
     let kind = match &args.payment_to {
@@ -162,6 +159,19 @@ fn prepare(args: &KeyArgs) -> Result<Prepared, Fail> {
         Some(d) => WitnessKind::Payment { destination: AccountId::from_address(d).map_err(|e| usage(e.to_string()))? },
     };
     Ok(Prepared { key, plan, kind })
+}
+
+/// The key pair of the seed in `seed_file` (else the environment), as `key_type`.
+fn keypair(seed_file: Option<&Path>, key_type: Option<KeyTypeArg>) -> Result<Keypair, Fail> {
+    let mut seed = read_seed(seed_file)?;
+    if let Some(kt) = key_type {
+        let kt = match kt {
+            KeyTypeArg::Ed25519 => KeyType::Ed25519,
+            KeyTypeArg::Secp256k1 => KeyType::Secp256k1,
+        };
+        seed = seed.with_key_type(kt).map_err(|e| usage(e.to_string()))?;
+    }
+    Keypair::from_seed(&seed).map_err(|e| usage(e.to_string()))
 }
 
 /// The seed from `file`, else from the environment. Error messages never contain it.
@@ -251,4 +261,138 @@ fn anchor_cmd(c: &AnchorCmd, json: bool) -> Result<ExitCode, Fail> {
         }
     }
     Ok(if status == "CONFIRMED" { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `queue run`: the witness worker over the database's queue.
+#[derive(Args, Debug)]
+pub(crate) struct RunCmd {
+    /// The JSON-RPC endpoint, e.g. http://127.0.0.1:5005.
+    #[arg(long)]
+    rpc: String,
+    /// A file holding the family seed; without it the seed is read from the environment
+    /// variable NEXUS_ATTEST_XRPL_SEED.
+    #[arg(long)]
+    seed_file: Option<PathBuf>,
+    /// Key type to derive (default: the seed's).
+    #[arg(long, value_enum)]
+    key_type: Option<KeyTypeArg>,
+    /// Refuse an autofilled fee above this many drops (the intent then fails with a
+    /// receipt saying so).
+    #[arg(long, default_value_t = 1_000)]
+    max_fee: u64,
+    /// Timeout of one request, in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+    /// Stop as soon as no entry is due (default: keep watching the queue).
+    #[arg(long)]
+    until_idle: bool,
+    /// Stop after this many cycles.
+    #[arg(long)]
+    max_cycles: Option<u64>,
+    /// Pause when no entry is due, in milliseconds.
+    #[arg(long, default_value_t = 1_000)]
+    idle_ms: u64,
+    /// First backoff of an unfinished entry, in seconds (doubled per attempt).
+    #[arg(long, default_value_t = 5)]
+    backoff_base_secs: i64,
+    /// The backoff never exceeds this many seconds.
+    #[arg(long, default_value_t = 300)]
+    backoff_cap_secs: i64,
+    /// A SUBMITTED entry this many seconds old is re-checked (never re-submitted).
+    #[arg(long, default_value_t = 120)]
+    submitted_timeout_secs: i64,
+    /// Lookups of one transaction before its intent fails with TIMEOUT.
+    #[arg(long, default_value_t = 20)]
+    max_confirm_polls: u32,
+}
+
+/// Signs with fresh ledger fields: `Sequence`, `Fee` and `LastLedgerSequence` are
+/// fetched right before each signature, so only transactions actually sent cost calls.
+struct AutofillSigner {
+    key: Keypair,
+    account: String,
+    key_id: String,
+    rpc: RefCell<JsonRpcClient>,
+    max_fee: u64,
+}
+
+impl XrplSigner for AutofillSigner {
+    fn account(&self) -> &str {
+        &self.account
+    }
+
+    fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    fn sign(&self, tx: &Value) -> Result<SignedTx, String> {
+        let params = autofill(&mut self.rpc.borrow_mut(), &self.account, self.max_fee)
+            .map_err(|e| format!("autofill failed: {e}"))?;
+        let unsigned = complete(tx, &params).map_err(|e| e.to_string())?;
+        let s = sign_tx(&unsigned, &self.key).map_err(|e| e.to_string())?;
+        Ok(SignedTx { signed_tx_blob_hex: s.tx_blob, tx_hash: s.hash, key_id: self.key_id.clone() })
+    }
+}
+
+/// Run the worker over `store`'s queue until idle (`--until-idle`), for
+/// `--max-cycles`, or forever. Each processed cycle prints one line (compact JSON with
+/// `--json`). Errors: `(2, message)` bad usage (the seed), `(1, message)` a store
+/// failure.
+pub(crate) fn run_queue<S: Store>(c: &RunCmd, queue: &PersistentQueue<S>, json: bool) -> Result<(), (u8, String)> {
+    run_worker(c, queue, json).map_err(|Fail(code, message)| (code, message))
+}
+
+fn run_worker<S: Store>(c: &RunCmd, queue: &PersistentQueue<S>, json: bool) -> Result<(), Fail> {
+    let key = keypair(c.seed_file.as_deref(), c.key_type)?;
+    let rpc_config = || {
+        let mut config = RpcConfig::new(c.rpc.clone());
+        config.timeout = Duration::from_secs(c.timeout_secs.max(1));
+        config
+    };
+    let account = key.account_id().to_address();
+    let key_id = key.public_key_hex();
+    let signer = AutofillSigner {
+        key,
+        account,
+        key_id,
+        rpc: RefCell::new(JsonRpcClient::new(rpc_config())),
+        max_fee: c.max_fee,
+    };
+    let mut recording = rpc_config();
+    recording.record_exchanges = true;
+    let mut client = JsonRpcClient::new(recording);
+    let config = WorkerConfig {
+        backoff_base_secs: c.backoff_base_secs.max(0),
+        backoff_cap_secs: c.backoff_cap_secs.max(0),
+        submitted_timeout_secs: c.submitted_timeout_secs.max(0),
+        max_confirm_polls: c.max_confirm_polls.max(1),
+        ..WorkerConfig::default()
+    };
+    let mut worker = Worker::new(queue, &mut client, &signer, config);
+    let mut cycles = 0_u64;
+    while c.max_cycles.is_none_or(|max| cycles < max) {
+        cycles += 1;
+        let now = SystemClock.now().unix_micros().unwrap_or(0);
+        let outcome = worker.run_once(now).map_err(|e| Fail(1, format!("worker cycle failed: {e}")))?;
+        if outcome.processed {
+            if json {
+                println!("{}", canonical::to_display_string(&outcome.to_value(), None));
+            } else {
+                let last = outcome.receipts.last();
+                println!(
+                    "{}  {}{}",
+                    outcome.queue_id.as_deref().unwrap_or("-"),
+                    last.map_or("NONE", |r| r.status().as_str()),
+                    last.and_then(|r| r.error())
+                        .map(|e| format!("  [{}] {}", e.code, e.detail.as_deref().unwrap_or("")))
+                        .unwrap_or_default()
+                );
+            }
+        } else if c.until_idle {
+            break;
+        } else {
+            std::thread::sleep(Duration::from_millis(c.idle_ms));
+        }
+    }
+    Ok(())
 }

@@ -227,3 +227,49 @@ fn anchor_against_a_fake_rippled() {
     assert_eq!(receipts[1].get("proof").unwrap().get("engine_result").and_then(Value::as_str), Some("tesSUCCESS"));
     assert_eq!(applied.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn queue_run_anchors_once_and_never_twice() {
+    let (url, applied) = fake_rippled();
+    let dir = scratch();
+    let d = dir.to_str().unwrap();
+    let db = format!("{d}/q.db");
+    let intent = format!("{d}/intent.json");
+    let add = cli(&["--db", &db, "queue", "add", &intent], None);
+    assert_eq!(add.status.code(), Some(0), "{}", String::from_utf8_lossy(&add.stderr));
+    let id = String::from_utf8(add.stdout).unwrap().trim().to_owned();
+
+    // Without a seed: a usage error, and the entry is untouched.
+    let no_seed = cli(&["--db", &db, "queue", "run", "--rpc", &url, "--until-idle"], None);
+    assert_eq!(no_seed.status.code(), Some(2));
+
+    let seed_file = format!("{d}/seed");
+    std::fs::write(&seed_file, ED_SEED).unwrap();
+    let run =
+        cli(&["--db", &db, "--json", "queue", "run", "--rpc", &url, "--seed-file", &seed_file, "--until-idle"], None);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    no_secret(&run, ED_SEED);
+    let text = String::from_utf8(run.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let cycle = json::parse(lines[0]).unwrap();
+    assert_eq!(cycle.get("processed"), Some(&Value::Bool(true)));
+    assert_eq!(cycle.get("queue_id").and_then(Value::as_str), Some(id.as_str()));
+    let receipts = cycle.get("receipts").and_then(Value::as_array).unwrap();
+    assert_eq!(receipts.last().unwrap().get("status").and_then(Value::as_str), Some("CONFIRMED"));
+    assert_eq!(applied.lock().unwrap().len(), 1);
+
+    let status = cli(&["--db", &db, "--json", "queue", "status", &id], None);
+    let v = json::parse(&String::from_utf8(status.stdout).unwrap()).unwrap();
+    assert_eq!(v.get("status").and_then(Value::as_str), Some("CONFIRMED"));
+
+    // A second run finds nothing due and submits nothing.
+    let again = cli(&["--db", &db, "queue", "run", "--rpc", &url, "--until-idle"], Some(ED_SEED));
+    assert_eq!(again.status.code(), Some(0));
+    assert!(again.stdout.is_empty());
+    assert_eq!(applied.lock().unwrap().len(), 1);
+
+    let narrative = cli(&["--db", &db, "narrative", &id], None);
+    assert_eq!(narrative.status.code(), Some(0), "{}", String::from_utf8_lossy(&narrative.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
