@@ -131,58 +131,66 @@ pub trait Store: Send + Sync {
     }
 }
 
-impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
-    fn create_decision(&self, decision_id: &str, events: Vec<NewEvent>) -> Result<Vec<Event>, StoreError> {
-        (**self).create_decision(decision_id, events)
-    }
-    fn append(
-        &self,
-        decision_id: &str,
-        events: Vec<NewEvent>,
-        expected_seq: Option<u64>,
-    ) -> Result<Vec<Event>, StoreError> {
-        (**self).append(decision_id, events, expected_seq)
-    }
-    fn header(&self, decision_id: &str) -> Result<Option<DecisionHeader>, StoreError> {
-        (**self).header(decision_id)
-    }
-    fn events(&self, decision_id: &str) -> Result<Vec<Event>, StoreError> {
-        (**self).events(decision_id)
-    }
-    fn list(&self, query: &ListQuery) -> Result<Vec<DecisionHeader>, StoreError> {
-        (**self).list(query)
-    }
-    fn count(&self) -> Result<u64, StoreError> {
-        (**self).count()
-    }
-    fn delete_decision(&self, decision_id: &str) -> Result<bool, StoreError> {
-        (**self).delete_decision(decision_id)
-    }
-    fn import(&self, batch: ImportBatch) -> Result<(), StoreError> {
-        (**self).import(batch)
-    }
-    fn put_template(&self, record: TemplateRecord, event: Event) -> Result<(), StoreError> {
-        (**self).put_template(record, event)
-    }
-    fn template(&self, name: &str) -> Result<Option<TemplateRecord>, StoreError> {
-        (**self).template(name)
-    }
-    fn list_templates(&self, query: &ListQuery) -> Result<Vec<TemplateRecord>, StoreError> {
-        (**self).list_templates(query)
-    }
-    fn template_events(&self, name: &str) -> Result<Vec<Event>, StoreError> {
-        (**self).template_events(name)
-    }
-    fn put_record(&self, namespace: &str, key: &str, write: RecordWrite<'_>) -> Result<u64, StoreError> {
-        (**self).put_record(namespace, key, write)
-    }
-    fn record(&self, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
-        (**self).record(namespace, key)
-    }
-    fn records(&self, namespace: &str, after: Option<&str>, limit: usize) -> Result<Vec<Record>, StoreError> {
-        (**self).records(namespace, after, limit)
-    }
-    fn record_log(&self, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
-        (**self).record_log(namespace, key)
-    }
+/// Forwards every [`Store`] method through a pointer to a store.
+macro_rules! forward_store {
+    ($ty:ty) => {
+        impl<S: Store + ?Sized> Store for $ty {
+            fn create_decision(&self, decision_id: &str, events: Vec<NewEvent>) -> Result<Vec<Event>, StoreError> {
+                (**self).create_decision(decision_id, events)
+            }
+            fn append(
+                &self,
+                decision_id: &str,
+                events: Vec<NewEvent>,
+                expected_seq: Option<u64>,
+            ) -> Result<Vec<Event>, StoreError> {
+                (**self).append(decision_id, events, expected_seq)
+            }
+            fn header(&self, decision_id: &str) -> Result<Option<DecisionHeader>, StoreError> {
+                (**self).header(decision_id)
+            }
+            fn events(&self, decision_id: &str) -> Result<Vec<Event>, StoreError> {
+                (**self).events(decision_id)
+            }
+            fn list(&self, query: &ListQuery) -> Result<Vec<DecisionHeader>, StoreError> {
+                (**self).list(query)
+            }
+            fn count(&self) -> Result<u64, StoreError> {
+                (**self).count()
+            }
+            fn delete_decision(&self, decision_id: &str) -> Result<bool, StoreError> {
+                (**self).delete_decision(decision_id)
+            }
+            fn import(&self, batch: ImportBatch) -> Result<(), StoreError> {
+                (**self).import(batch)
+            }
+            fn put_template(&self, record: TemplateRecord, event: Event) -> Result<(), StoreError> {
+                (**self).put_template(record, event)
+            }
+            fn template(&self, name: &str) -> Result<Option<TemplateRecord>, StoreError> {
+                (**self).template(name)
+            }
+            fn list_templates(&self, query: &ListQuery) -> Result<Vec<TemplateRecord>, StoreError> {
+                (**self).list_templates(query)
+            }
+            fn template_events(&self, name: &str) -> Result<Vec<Event>, StoreError> {
+                (**self).template_events(name)
+            }
+            fn put_record(&self, namespace: &str, key: &str, write: RecordWrite<'_>) -> Result<u64, StoreError> {
+                (**self).put_record(namespace, key, write)
+            }
+            fn record(&self, namespace: &str, key: &str) -> Result<Option<Record>, StoreError> {
+                (**self).record(namespace, key)
+            }
+            fn records(&self, namespace: &str, after: Option<&str>, limit: usize) -> Result<Vec<Record>, StoreError> {
+                (**self).records(namespace, after, limit)
+            }
+            fn record_log(&self, namespace: &str, key: &str) -> Result<Vec<Value>, StoreError> {
+                (**self).record_log(namespace, key)
+            }
+        }
+    };
 }
+
+forward_store!(std::sync::Arc<S>);
+forward_store!(&S);

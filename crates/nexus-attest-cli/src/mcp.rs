@@ -10,6 +10,7 @@
 
 mod catalog;
 mod framing;
+mod queue;
 mod schema;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -446,6 +447,9 @@ impl<S: Store> Runtime<S> {
         }
         match tool.action {
             Action::VerifyPackage => verify(&args),
+            Action::QueueIntent => queue::queue_intent(self.tools.engine().store(), &args),
+            Action::QueueStatus => queue::queue_status(self.tools.engine().store(), &args),
+            Action::Narrative => queue::narrative(self.tools.engine().store(), &args),
             Action::Method("execute") => self.execute(&Value::Object(args)).into(),
             Action::Method("export_audit_package") => {
                 self.fill_router_bundle(&mut args);

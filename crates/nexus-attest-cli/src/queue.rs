@@ -189,7 +189,7 @@ fn status<S: Store>(queue: &PersistentQueue<S>, id: &str, json_out: bool) -> Res
 }
 
 /// A bare 64-hex digest gets the `sha256:` prefix; anything else is taken as given.
-fn queue_id(id: &str) -> String {
+pub(crate) fn queue_id(id: &str) -> String {
     if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         format!("sha256:{}", id.to_ascii_lowercase())
     } else {
@@ -198,7 +198,7 @@ fn queue_id(id: &str) -> String {
 }
 
 /// UTC now as the original writes it: `YYYY-MM-DDTHH:MM:SS+00:00`.
-fn now() -> String {
+pub(crate) fn now() -> String {
     let us = SystemClock.now().unix_micros().unwrap_or(0);
     Timestamp::from_unix_micros_saturating(us - us.rem_euclid(1_000_000)).isoformat()
 }

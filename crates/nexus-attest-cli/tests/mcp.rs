@@ -12,7 +12,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use nexus_attest::verify::canonical::to_display_string;
 use nexus_attest::verify::json::{self, Value};
 
-const TOOLS: [&str; 14] = [
+const TOOLS: [&str; 17] = [
     "nexus-attest.request",
     "nexus-attest.approve",
     "nexus-attest.revoke_approval",
@@ -27,6 +27,9 @@ const TOOLS: [&str; 14] = [
     "nexus-attest.import_bundle",
     "nexus-attest.export_audit_package",
     "nexus-attest.verify_audit_package",
+    "nexus-attest.queue_intent",
+    "nexus-attest.queue_status",
+    "nexus-attest.narrative",
 ];
 
 struct Dir(PathBuf);

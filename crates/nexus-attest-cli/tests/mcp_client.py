@@ -37,6 +37,9 @@ TOOLS = [
     "nexus-attest.import_bundle",
     "nexus-attest.export_audit_package",
     "nexus-attest.verify_audit_package",
+    "nexus-attest.queue_intent",
+    "nexus-attest.queue_status",
+    "nexus-attest.narrative",
 ]
 
 
@@ -81,7 +84,7 @@ async def flow(session):
 
     listed = await session.list_tools()
     names = [t.name for t in listed.tools]
-    check(names == TOOLS, "tools/list shows the fourteen tools")
+    check(names == TOOLS, "tools/list shows the seventeen tools")
     for t in listed.tools:
         schemas = [attr(t, "input_schema", "inputSchema")]
         if hasattr(t, "output_schema") or hasattr(t, "outputSchema"):

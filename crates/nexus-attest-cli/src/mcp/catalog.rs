@@ -16,6 +16,12 @@ pub(crate) enum Action {
     Method(&'static str),
     /// `attest_verify::verify_package` over the `package` argument.
     VerifyPackage,
+    /// Enqueue an attestation intent in the witness queue.
+    QueueIntent,
+    /// Read witness queue entries.
+    QueueStatus,
+    /// The narrative report of a queued intent.
+    Narrative,
 }
 
 /// Behaviour hints published as MCP tool annotations.
@@ -563,6 +569,58 @@ pub(crate) fn tools() -> Vec<Tool> {
             always: &["ok", "reference_ok", "checks", "advisories"],
             hints: READ,
         },
+        Tool {
+            name: "nexus-attest.queue_intent",
+            schema_title: None,
+            action: Action::QueueIntent,
+            title: "Queue an attestation intent",
+            description: "Enqueue an attestation intent (spec attestation.md: intent_version, subject_type, \
+                          binding_digest, optional env, tenant, labels) in the witness queue of this database, \
+                          for `nexus-attest queue run` to anchor on the XRP Ledger. The same intent again keeps \
+                          its first entry.",
+            props: vec![
+                required("intent", Schema::Document, "The attestation intent."),
+                optional("created_at", nullable(string()), "Enqueue time, `YYYY-MM-DDTHH:MM:SS+00:00` (default: now)."),
+            ],
+            output: vec![
+                ("queue_id", ty("string", "`sha256:` + the intent digest.")),
+                ("entry", ty("object", "queue_id, status, last_attempt, created_at, updated_at, last_error_code.")),
+            ],
+            always: &["queue_id", "entry"],
+            hints: Hints { read_only: false, destructive: false, idempotent: true, open_world: false },
+        },
+        Tool {
+            name: "nexus-attest.queue_status",
+            schema_title: None,
+            action: Action::QueueStatus,
+            title: "Witness queue status",
+            description: "Entries of the witness queue in queue order: one by queue_id (refused with \
+                          QUEUE_NOT_FOUND when absent), or all, optionally with one status (PENDING, \
+                          SUBMITTED, CONFIRMED, FAILED, DEFERRED).",
+            props: vec![
+                optional("queue_id", nullable(string()), "`sha256:` + intent digest, or the bare hex."),
+                optional("status", nullable(string()), "Only entries with this status."),
+            ],
+            output: vec![("entries", ty("array", "Each {queue_id, status, last_attempt, created_at, ...}."))],
+            always: &["entries"],
+            hints: READ,
+        },
+        Tool {
+            name: "nexus-attest.narrative",
+            schema_title: None,
+            action: Action::Narrative,
+            title: "Attestation narrative",
+            description: "The narrative report of a queued attestation intent: its receipts, the ledger witness \
+                          and integrity checks, with a digest over the report that verifies it. ok is true when \
+                          the intent is found and no check fails.",
+            props: vec![required("intent_digest", non_empty(), "`sha256:` + intent digest, or the bare hex.")],
+            output: vec![
+                ("ok", ty("boolean", "Found, and no integrity check failed.")),
+                ("report", ty("object", "The narrative report (schema nexus.attestation.narrative.v0.1).")),
+            ],
+            always: &["ok", "report"],
+            hints: READ,
+        },
     ]
 }
 
@@ -614,9 +672,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fourteen_distinct_tools_with_aliases() {
+    fn seventeen_distinct_tools_with_aliases() {
         let tools = tools();
-        assert_eq!(tools.len(), 14);
+        assert_eq!(tools.len(), 17);
         for t in &tools {
             assert_eq!(find(&tools, t.name).map(|x| x.name), Some(t.name));
             assert_eq!(find(&tools, &t.underscore_name()).map(|x| x.name), Some(t.name));

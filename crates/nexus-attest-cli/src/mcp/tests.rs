@@ -230,7 +230,7 @@ fn tools_list_by_version() {
     let mut s = Session::initialized("2025-06-18");
     let r = s.request("tools/list", "{}");
     let tools = r.get("result").and_then(|x| x.get("tools")).and_then(Value::as_array).unwrap().to_vec();
-    assert_eq!(tools.len(), 14);
+    assert_eq!(tools.len(), 17);
     for t in &tools {
         let input = t.get("inputSchema").unwrap();
         assert_eq!(input.get("type").and_then(Value::as_str), Some("object"));
@@ -423,4 +423,46 @@ fn templates_and_revocation() {
     assert!(e.contains("already revoked"), "{e}");
     let e = s.refused("nexus-attest.template.create", &format!(r#"{{"name": "prod-deploy", "actor": {ALICE}}}"#));
     assert!(e.starts_with("TEMPLATE_ALREADY_EXISTS: "), "{e}");
+}
+
+#[test]
+fn witness_queue_tools() {
+    let mut s = Session::initialized("2025-11-25");
+    let intent = r#"{"intent_version": "0.1", "subject_type": "nexus.audit_package", "binding_digest": "sha256:e58bb2d469adf646425aac4268f5ceb6e5fd014c85430e8c06081b13362147e3", "env": "prod"}"#;
+    let added = s.ok(
+        "nexus-attest.queue_intent",
+        &format!(r#"{{"intent": {intent}, "created_at": "2025-01-15T12:00:00+00:00"}}"#),
+    );
+    let id = added.get("queue_id").and_then(Value::as_str).unwrap().to_owned();
+    assert!(id.starts_with("sha256:") && id.len() == 71, "{id}");
+    assert_eq!(added.get("entry").and_then(|e| e.get("status")).and_then(Value::as_str), Some("PENDING"));
+    // idempotent: the first entry is kept
+    let again = s.ok("nexus-attest.queue_intent", &format!(r#"{{"intent": {intent}}}"#));
+    assert_eq!(
+        again.get("entry").and_then(|e| e.get("created_at")).and_then(Value::as_str),
+        Some("2025-01-15T12:00:00+00:00")
+    );
+
+    let all = s.ok("nexus-attest.queue_status", "{}");
+    assert_eq!(all.get("entries").and_then(Value::as_array).map(<[Value]>::len), Some(1));
+    let confirmed = s.ok("nexus-attest.queue_status", r#"{"status": "CONFIRMED"}"#);
+    assert_eq!(confirmed.get("entries").and_then(Value::as_array).map(<[Value]>::len), Some(0));
+    let one = s.ok("nexus-attest.queue_status", &format!(r#"{{"queue_id": "{}"}}"#, &id[7..]));
+    assert_eq!(one.get("entries").and_then(Value::as_array).map(<[Value]>::len), Some(1));
+    let missing = s.refused("nexus-attest.queue_status", r#"{"queue_id": "sha256:00"}"#);
+    assert!(missing.starts_with("QUEUE_NOT_FOUND: "), "{missing}");
+
+    let n = s.ok("nexus-attest.narrative", &format!(r#"{{"intent_digest": "{id}"}}"#));
+    assert_eq!(n.get("ok"), Some(&Value::Bool(true)));
+    let report = n.get("report").unwrap();
+    assert_eq!(report.get("current_status").and_then(Value::as_str), Some("PENDING"));
+    assert_eq!(nexus_attest::witness::verify_narrative_value(report).status.as_str(), "PASS");
+    let unknown = s.ok("nexus-attest.narrative", r#"{"intent_digest": "sha256:00"}"#);
+    assert_eq!(unknown.get("ok"), Some(&Value::Bool(false)));
+
+    // A bad intent is refused with the intent's own code, and nothing is queued.
+    let bad = s.refused("nexus-attest.queue_intent", r#"{"intent": {"intent_version": "0.1"}}"#);
+    assert!(!bad.is_empty());
+    let all = s.ok("nexus-attest.queue_status", "{}");
+    assert_eq!(all.get("entries").and_then(Value::as_array).map(<[Value]>::len), Some(1));
 }
