@@ -98,6 +98,12 @@ impl JsonRpcClient {
         &self.exchanges
     }
 
+    /// Remove and return the recorded exchanges, oldest first: a long-running caller
+    /// drains them (to its own store, or to nothing) so that memory stays bounded.
+    pub fn take_exchanges(&mut self) -> Vec<Exchange> {
+        std::mem::take(&mut self.exchanges)
+    }
+
     /// The last transaction `get_tx` found (validated or not).
     pub fn last_tx(&self) -> Option<&LookedUpTx> {
         self.last_tx.as_ref()

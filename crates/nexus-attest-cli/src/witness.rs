@@ -368,12 +368,14 @@ fn run_worker<S: Store>(c: &RunCmd, queue: &PersistentQueue<S>, json: bool) -> R
         max_confirm_polls: c.max_confirm_polls.max(1),
         ..WorkerConfig::default()
     };
-    let mut worker = Worker::new(queue, &mut client, &signer, config);
     let mut cycles = 0_u64;
     while c.max_cycles.is_none_or(|max| cycles < max) {
         cycles += 1;
         let now = SystemClock.now().unix_micros().unwrap_or(0);
-        let outcome = worker.run_once(now).map_err(|e| Fail(1, format!("worker cycle failed: {e}")))?;
+        let outcome = Worker::new(queue, &mut client, &signer, config.clone()).run_once(now);
+        // The receipts carry the exchange digests; the bodies are not kept (bounded memory).
+        drop(client.take_exchanges());
+        let outcome = outcome.map_err(|e| Fail(1, format!("worker cycle failed: {e}")))?;
         if outcome.processed {
             if json {
                 println!("{}", canonical::to_display_string(&outcome.to_value(), None));

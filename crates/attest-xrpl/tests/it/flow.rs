@@ -121,6 +121,12 @@ fn receipts_carry_exchange_digests_that_recompute() {
     let text = String::from_utf8(ex.request_body.clone()).unwrap();
     assert!(text.starts_with(r#"{"payload":{"id":"#) && text.contains(r#""method":"submit""#), "{text}");
     assert!(r.outcome.receipts[1].evidence("xrpl.tx.exchange").is_some());
+    // A long-running caller drains them.
+    let mut client = r.client;
+    let recorded = client.exchanges().len();
+    assert!(recorded >= 2);
+    assert_eq!(client.take_exchanges().len(), recorded);
+    assert!(client.exchanges().is_empty());
 }
 
 #[test]
