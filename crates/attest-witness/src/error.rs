@@ -287,6 +287,9 @@ pub enum ExchangeError {
     /// A body whose SHA-256 is not the digest it is stored under.
     #[error("body does not hash to `{0}`")]
     BodyMismatch(String),
+    /// The store under a persistent exchange store failed.
+    #[error("exchange store: {0}")]
+    Store(String),
 }
 
 impl ExchangeError {
@@ -295,6 +298,7 @@ impl ExchangeError {
         match self {
             ExchangeError::InvalidDigest(_) => "EXCHANGE_INVALID_DIGEST",
             ExchangeError::BodyMismatch(_) => "EXCHANGE_BODY_MISMATCH",
+            ExchangeError::Store(_) => "EXCHANGE_STORE",
         }
     }
 }

@@ -32,7 +32,10 @@ pub use attestation::{
 pub use error::{
     AttestationError, Error, ExchangeError, IntentError, KeyError, NarrativeError, QueueError, ReceiptError, XrplError,
 };
-pub use exchange::{ExchangeRecord, ExchangeStore, MemoryExchangeStore};
+pub use exchange::{
+    ExchangeRecord, ExchangeStore, MemoryExchangeStore, PersistentExchangeStore, EXCHANGE_BODY_NAMESPACE,
+    EXCHANGE_NAMESPACE,
+};
 pub use intent::{Intent, IntentFields, INTENT_VERSION, MAX_LABELS, MAX_LABEL_VALUE_CHARS};
 pub use keys::{SigningKey, VerifyingKey};
 pub use narrative::{

@@ -10,7 +10,9 @@ use nexus_attest::events::{Clock, SystemClock};
 use nexus_attest::verify::canonical;
 use nexus_attest::verify::json::Value;
 use nexus_attest::verify::Timestamp;
-use nexus_attest::witness::{show_intent, Intent, NarrativeOptions, PersistentQueue, QueueError, Validation};
+use nexus_attest::witness::{
+    show_intent, Intent, NarrativeOptions, PersistentExchangeStore, PersistentQueue, QueueError, Validation,
+};
 use nexus_attest::{RedbStore, SqliteStore, Store};
 
 /// The `queue` subcommands.
@@ -53,15 +55,13 @@ pub(crate) fn run(cmd: &QueueCmd, db: &Path, redb: bool, json_out: bool) -> Exit
         }
         QueueCmd::List { status } => list(&PersistentQueue::new(store), status.as_deref(), json_out),
         QueueCmd::Status { id } => status(&PersistentQueue::new(store), id, json_out),
-        QueueCmd::Run(c) => {
-            crate::witness::run_queue(c, &PersistentQueue::new(store), json_out).map_err(|(code, message)| {
-                if code == 2 {
-                    Outcome::Usage(message)
-                } else {
-                    Outcome::Refused("WORKER_FAILED", message)
-                }
-            })
-        }
+        QueueCmd::Run(c) => crate::witness::run_queue(c, &store, json_out).map_err(|(code, message)| {
+            if code == 2 {
+                Outcome::Usage(message)
+            } else {
+                Outcome::Refused("WORKER_FAILED", message)
+            }
+        }),
     })
 }
 
@@ -70,10 +70,11 @@ pub(crate) fn run(cmd: &QueueCmd, db: &Path, redb: bool, json_out: bool) -> Exit
 /// otherwise, 2 when the database cannot be read.
 pub(crate) fn narrative(intent_digest: &str, db: &Path, redb: bool, json_out: bool) -> ExitCode {
     with_store(db, redb, |store| {
-        let queue = PersistentQueue::new(store);
+        let queue = PersistentQueue::new(&store);
         let digest = queue_id(intent_digest);
         let snapshot = queue.snapshot(&digest).map_err(|e| refused(&e))?;
-        let report = show_intent(&snapshot, &digest, None, &NarrativeOptions::default())
+        let exchanges = PersistentExchangeStore::new(&store);
+        let report = show_intent(&snapshot, &digest, Some(&exchanges), &NarrativeOptions::default())
             .map_err(|e| Outcome::Refused(e.code(), e.to_string()))?;
         if json_out {
             println!("{}", canonical::to_display_string(&report.to_value(), Some(2)));

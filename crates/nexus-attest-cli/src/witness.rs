@@ -12,7 +12,8 @@ use nexus_attest::events::{Clock, SystemClock};
 use nexus_attest::verify::canonical;
 use nexus_attest::verify::json::{self, Map, Value};
 use nexus_attest::witness::{
-    plan, AnchorPlan, Intent, PersistentQueue, SignedTx, Validation, Worker, WorkerConfig, XrplSigner,
+    plan, AnchorPlan, Intent, PersistentExchangeStore, PersistentQueue, SignedTx, Validation, Worker, WorkerConfig,
+    XrplSigner,
 };
 use nexus_attest::xrpl::{
     anchor, autofill, complete, sign as sign_tx, AccountId, AnchorOptions, JsonRpcClient, KeyType, Keypair, RpcConfig,
@@ -336,13 +337,16 @@ impl XrplSigner for AutofillSigner {
 
 /// Run the worker over `store`'s queue until idle (`--until-idle`), for
 /// `--max-cycles`, or forever. Each processed cycle prints one line (compact JSON with
-/// `--json`). Errors: `(2, message)` bad usage (the seed), `(1, message)` a store
+/// `--json`). The JSON-RPC exchanges behind each receipt are kept in the database for
+/// narratives. Errors: `(2, message)` bad usage (the seed), `(1, message)` a store
 /// failure.
-pub(crate) fn run_queue<S: Store>(c: &RunCmd, queue: &PersistentQueue<S>, json: bool) -> Result<(), (u8, String)> {
-    run_worker(c, queue, json).map_err(|Fail(code, message)| (code, message))
+pub(crate) fn run_queue<S: Store>(c: &RunCmd, store: &S, json: bool) -> Result<(), (u8, String)> {
+    run_worker(c, store, json).map_err(|Fail(code, message)| (code, message))
 }
 
-fn run_worker<S: Store>(c: &RunCmd, queue: &PersistentQueue<S>, json: bool) -> Result<(), Fail> {
+fn run_worker<S: Store>(c: &RunCmd, store: &S, json: bool) -> Result<(), Fail> {
+    let queue = &PersistentQueue::new(store);
+    let exchanges = PersistentExchangeStore::new(store);
     let key = keypair(c.seed_file.as_deref(), c.key_type)?;
     let rpc_config = || {
         let mut config = RpcConfig::new(c.rpc.clone());
@@ -373,8 +377,15 @@ fn run_worker<S: Store>(c: &RunCmd, queue: &PersistentQueue<S>, json: bool) -> R
         cycles += 1;
         let now = SystemClock.now().unix_micros().unwrap_or(0);
         let outcome = Worker::new(queue, &mut client, &signer, config.clone()).run_once(now);
-        // The receipts carry the exchange digests; the bodies are not kept (bounded memory).
-        drop(client.take_exchanges());
+        // The receipts carry the exchange digests; records and bodies go to the database
+        // (for narratives), not to memory.
+        for ex in client.take_exchanges() {
+            exchanges
+                .put(&ex.record)
+                .and_then(|_| exchanges.put_body(&ex.record.request_digest, &ex.request_body))
+                .and_then(|_| exchanges.put_body(&ex.record.response_digest, &ex.response_body))
+                .map_err(|e| Fail(1, format!("cannot keep an exchange: {e}")))?;
+        }
         let outcome = outcome.map_err(|e| Fail(1, format!("worker cycle failed: {e}")))?;
         if outcome.processed {
             if json {

@@ -271,5 +271,17 @@ fn queue_run_anchors_once_and_never_twice() {
 
     let narrative = cli(&["--db", &db, "narrative", &id], None);
     assert_eq!(narrative.status.code(), Some(0), "{}", String::from_utf8_lossy(&narrative.stdout));
+    // The exchanges behind the receipts were kept in the database, bodies included.
+    let report = cli(&["--db", &db, "--json", "narrative", &id], None);
+    let report = json::parse(&String::from_utf8(report.stdout).unwrap()).unwrap();
+    let receipts = report.get("receipts").and_then(Value::as_array).unwrap();
+    let exchanges: Vec<&Value> =
+        receipts.iter().filter_map(|r| r.get("exchanges").and_then(Value::as_array)).flatten().collect();
+    assert!(!exchanges.is_empty(), "{}", nexus_attest::verify::canonical::to_display_string(&report, None));
+    for ex in exchanges {
+        assert_eq!(ex.get("record_found"), Some(&Value::Bool(true)));
+        assert_eq!(ex.get("request_body_available"), Some(&Value::Bool(true)));
+        assert_eq!(ex.get("response_body_available"), Some(&Value::Bool(true)));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,7 +3,9 @@
 //! one intent), over the server's own database through `PersistentQueue`.
 
 use nexus_attest::verify::json::{Map, Value};
-use nexus_attest::witness::{show_intent, Intent, NarrativeOptions, PersistentQueue, Validation};
+use nexus_attest::witness::{
+    show_intent, Intent, NarrativeOptions, PersistentExchangeStore, PersistentQueue, Validation,
+};
 use nexus_attest::Store;
 
 use super::{obj, Outcome};
@@ -82,7 +84,8 @@ pub(super) fn narrative<S: Store>(store: &S, args: &Map) -> Outcome {
         Ok(s) => s,
         Err(e) => return refused(e.code(), &e.to_string()),
     };
-    match show_intent(&snapshot, &digest, None, &NarrativeOptions::default()) {
+    let exchanges = PersistentExchangeStore::new(store);
+    match show_intent(&snapshot, &digest, Some(&exchanges), &NarrativeOptions::default()) {
         Ok(report) => {
             let (_, failed, _) = report.check_counts();
             let ok = report.intent_found && failed == 0;
