@@ -17,7 +17,7 @@ use clap::{Args, Subcommand};
 use nexus_attest::verify::attestation::{parse_public_key, public_key_from_text, verify_package_with_trust};
 use nexus_attest::verify::json::Value;
 use nexus_attest::verify::{verify_package, Timestamp, VerifyOptions};
-use nexus_attest::witness::{create_attestation, Attestor, SigningKey};
+use nexus_attest::witness::{create_attestation, Attestation, Attestor, SigningKey};
 
 use crate::{obj, pretty, read_json, verification_text, write_atomic, Fail};
 
@@ -133,7 +133,7 @@ fn keygen_inner(cmd: &KeygenCmd) -> Result<String, Fail> {
     Ok(key.public_key_hex())
 }
 
-fn read_signing_key(path: &Path) -> Result<SigningKey, Fail> {
+pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, Fail> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Fail::Usage(format!("cannot read {}: {e}", path.display())))?;
     SigningKey::from_seed_hex(text.trim()).map_err(|e| {
@@ -170,6 +170,43 @@ pub(crate) fn run(cmd: &AttestCmd, json_out: bool) -> ExitCode {
     }
 }
 
+/// Why a package was not signed.
+pub(crate) enum SignRefusal {
+    /// Not shaped like an audit package: the shape error's code and text.
+    Shape(&'static str, String),
+    /// It does not verify (boxed: a verification is large).
+    NotVerified(Box<nexus_attest::verify::Verification>),
+}
+
+/// Sign an attestation over `doc`'s binding digest with `key`, only if the package
+/// verifies. `claims` empty: `package-verified`; `key_id` absent: the first 16 hex
+/// characters of the public key. Returns the attestation and the `sha256:` binding.
+pub(crate) fn sign_package(
+    doc: &Value,
+    key: &SigningKey,
+    claims: &[String],
+    attestor: &str,
+    key_id: Option<&str>,
+    role: Option<&str>,
+) -> Result<(Attestation, String), SignRefusal> {
+    let verification =
+        verify_package(doc, &VerifyOptions::default()).map_err(|e| SignRefusal::Shape(e.code(), e.to_string()))?;
+    if !verification.ok() {
+        return Err(SignRefusal::NotVerified(Box::new(verification)));
+    }
+    let binding = nexus_attest::verify::ParsedPackage::parse(doc)
+        .map_err(|e| SignRefusal::Shape(e.code(), e.to_string()))?
+        .recompute_binding_digest()
+        .to_prefixed();
+    let public = key.public_key_hex();
+    let key_id = key_id.map_or_else(|| public.get(..16).unwrap_or_default().to_owned(), str::to_owned);
+    let claims = if claims.is_empty() { vec![DEFAULT_CLAIM.to_owned()] } else { claims.to_vec() };
+    let who = Attestor { id: attestor.to_owned(), key_id, role: role.map(str::to_owned) };
+    let signed_at =
+        Timestamp::from_unix_micros_saturating(nexus_attest::verify::verify::system_now_micros()).isoformat();
+    Ok((create_attestation(&binding, &claims, &who, key, &signed_at), binding))
+}
+
 #[allow(clippy::too_many_arguments, reason = "one argument per command-line option")]
 fn sign(
     package: &Path,
@@ -183,24 +220,18 @@ fn sign(
 ) -> Result<ExitCode, Fail> {
     let key = read_signing_key(key)?;
     let doc = read_json(package)?;
-    let verification = verify_package(&doc, &VerifyOptions::default())
-        .map_err(|e| Fail::Usage(format!("{} is not shaped like an audit package: {e}", package.display())))?;
-    if !verification.ok() {
-        eprintln!("{}", verification_text(&verification));
-        eprintln!("nexus-attest: refused: {} does not verify; not signing it", package.display());
-        return Ok(ExitCode::from(1));
-    }
-    let binding = match nexus_attest::verify::ParsedPackage::parse(&doc) {
-        Ok(p) => p.recompute_binding_digest().to_prefixed(),
-        Err(e) => return Err(Fail::Usage(format!("{} is not shaped like an audit package: {e}", package.display()))),
+    let (attestation, binding) = match sign_package(&doc, &key, claims, attestor, key_id, role) {
+        Ok(signed) => signed,
+        Err(SignRefusal::Shape(_, e)) => {
+            return Err(Fail::Usage(format!("{} is not shaped like an audit package: {e}", package.display())))
+        }
+        Err(SignRefusal::NotVerified(verification)) => {
+            eprintln!("{}", verification_text(&verification));
+            eprintln!("nexus-attest: refused: {} does not verify; not signing it", package.display());
+            return Ok(ExitCode::from(1));
+        }
     };
     let public = key.public_key_hex();
-    let key_id = key_id.map_or_else(|| public.get(..16).unwrap_or_default().to_owned(), str::to_owned);
-    let claims = if claims.is_empty() { vec![DEFAULT_CLAIM.to_owned()] } else { claims.to_vec() };
-    let who = Attestor { id: attestor.to_owned(), key_id, role: role.map(str::to_owned) };
-    let signed_at =
-        Timestamp::from_unix_micros_saturating(nexus_attest::verify::verify::system_now_micros()).isoformat();
-    let attestation = create_attestation(&binding, &claims, &who, &key, &signed_at);
     let text = pretty(&attestation.to_value());
     match output {
         None => println!("{text}"),

@@ -285,6 +285,13 @@ struct McpCmd {
     /// (`-32600`) and skipped.
     #[arg(long, default_value_t = mcp::DEFAULT_MAX_REQUEST_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
     max_request_bytes: u64,
+    /// A private key file (from `keygen`): enables the `attest_sign` tool, which signs
+    /// attestations of verified packages with it.
+    #[arg(long)]
+    attest_key: Option<PathBuf>,
+    /// Who attests, signed into every attestation `attest_sign` makes.
+    #[arg(long, default_value = "nexus-attest")]
+    attestor: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -764,8 +771,16 @@ fn serve_mcp(cli: &Cli, cmd: &McpCmd) -> ExitCode {
         },
         None => mcp::RouterSetup::DryRun { capabilities: cmd.adapter_capabilities.clone() },
     };
+    let attest = match &cmd.attest_key {
+        None => None,
+        Some(path) => match attest::read_signing_key(path) {
+            Ok(key) => Some(mcp::AttestSetup { key, attestor: cmd.attestor.clone() }),
+            Err(Fail::Usage(m)) => return fail(m),
+            Err(Fail::Refused(_)) => return fail(format!("cannot read {}", path.display())),
+        },
+    };
     let config =
-        mcp::Config { router, max_request_bytes: usize::try_from(cmd.max_request_bytes).unwrap_or(usize::MAX) };
+        mcp::Config { router, attest, max_request_bytes: usize::try_from(cmd.max_request_bytes).unwrap_or(usize::MAX) };
     let origin = format!("{} ({})", cli.db.display(), if cli.store == StoreKind::Redb { "redb" } else { "sqlite" });
     let open_err = |e: nexus_attest::CoreError| format!("cannot open {}: {}", cli.db.display(), e.wire_message());
     match cli.store {

@@ -63,11 +63,22 @@ pub(crate) enum RouterSetup {
     Bridge(NexusRouterBridge),
 }
 
+/// The key `attest_sign` signs with (`nexus-attest mcp --attest-key`).
+#[derive(Debug)]
+pub(crate) struct AttestSetup {
+    /// The Ed25519 key (its `Debug` never shows the seed).
+    pub(crate) key: nexus_attest::witness::SigningKey,
+    /// Who attests (signed into every attestation).
+    pub(crate) attestor: String,
+}
+
 /// Server settings.
 #[derive(Debug)]
 pub(crate) struct Config {
     /// The router for `execute`.
     pub(crate) router: RouterSetup,
+    /// The signing key of `attest_sign`; without it the tool is refused.
+    pub(crate) attest: Option<AttestSetup>,
     /// The longest message accepted, in bytes.
     pub(crate) max_request_bytes: usize,
 }
@@ -123,10 +134,11 @@ impl From<ToolResult> for Outcome {
     }
 }
 
-/// What the tools run on: the tool API, the router, the kept runs.
+/// What the tools run on: the tool API, the router, the signing key, the kept runs.
 struct Runtime<S: Store> {
     tools: NexusAttest<S>,
     router: RouterSetup,
+    attest: Option<AttestSetup>,
     runs: Runs,
 }
 
@@ -178,7 +190,7 @@ impl<S: Store> Server<S> {
     pub(crate) fn new(tools: NexusAttest<S>, config: Config) -> Server<S> {
         Server {
             catalog: catalog::tools(),
-            runtime: Runtime { tools, router: config.router, runs: Runs::default() },
+            runtime: Runtime { tools, router: config.router, attest: config.attest, runs: Runs::default() },
             max_request_bytes: config.max_request_bytes,
             version: None,
         }
@@ -450,6 +462,7 @@ impl<S: Store> Runtime<S> {
             Action::QueueIntent => queue::queue_intent(self.tools.engine().store(), &args),
             Action::QueueStatus => queue::queue_status(self.tools.engine().store(), &args),
             Action::Narrative => queue::narrative(self.tools.engine().store(), &args),
+            Action::AttestSign => attest_sign(self.attest.as_ref(), &args),
             Action::Method("execute") => self.execute(&Value::Object(args)).into(),
             Action::Method("export_audit_package") => {
                 self.fill_router_bundle(&mut args);
@@ -561,6 +574,48 @@ fn verify(args: &Map) -> Outcome {
                 readable: None,
             }
         }
+    }
+}
+
+/// `attest_sign`: an Ed25519 attestation over the package's binding digest with the
+/// server's key, only when the package verifies.
+fn attest_sign(setup: Option<&AttestSetup>, args: &Map) -> Outcome {
+    let refused = |code: &'static str, message: String| Outcome {
+        value: obj(vec![("success", Value::Bool(false)), ("error", Value::String(format!("{code}: {message}")))]),
+        code: Some(code),
+        readable: None,
+    };
+    let Some(setup) = setup else {
+        return refused(
+            "ATTEST_KEY_NOT_CONFIGURED",
+            "this server has no signing key (start it with `nexus-attest mcp --attest-key KEYFILE`)".to_owned(),
+        );
+    };
+    let package = args.get("package").cloned().unwrap_or(Value::Null);
+    let claims: Vec<String> = args
+        .get("claims")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let role = args.get("role").and_then(Value::as_str);
+    match crate::attest::sign_package(&package, &setup.key, &claims, &setup.attestor, None, role) {
+        Ok((attestation, binding)) => {
+            let readable = format!("{} over {binding} by {}", attestation.attestation_id, setup.key.public_key_hex());
+            let mut m = Map::new();
+            m.insert("success", Value::Bool(true));
+            m.insert("attestation_id", Value::str(attestation.attestation_id.as_str()));
+            m.insert("binding_digest", Value::String(binding));
+            m.insert("public_key", Value::String(setup.key.public_key_hex()));
+            m.insert("attestation", attestation.to_value());
+            Outcome { value: Value::Object(m), code: None, readable: Some(readable) }
+        }
+        Err(crate::attest::SignRefusal::Shape(code, e)) => {
+            refused(code, format!("not shaped like an audit package: {e}"))
+        }
+        Err(crate::attest::SignRefusal::NotVerified(v)) => refused(
+            "PACKAGE_NOT_VERIFIED",
+            format!("the package does not verify; not signing it: {}", crate::verification_text(&v)),
+        ),
     }
 }
 

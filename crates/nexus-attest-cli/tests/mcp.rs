@@ -12,7 +12,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use nexus_attest::verify::canonical::to_display_string;
 use nexus_attest::verify::json::{self, Value};
 
-const TOOLS: [&str; 17] = [
+const TOOLS: [&str; 18] = [
     "nexus-attest.request",
     "nexus-attest.approve",
     "nexus-attest.revoke_approval",
@@ -30,6 +30,7 @@ const TOOLS: [&str; 17] = [
     "nexus-attest.queue_intent",
     "nexus-attest.queue_status",
     "nexus-attest.narrative",
+    "nexus-attest.attest_sign",
 ];
 
 struct Dir(PathBuf);

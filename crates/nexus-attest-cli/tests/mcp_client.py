@@ -40,6 +40,7 @@ TOOLS = [
     "nexus-attest.queue_intent",
     "nexus-attest.queue_status",
     "nexus-attest.narrative",
+    "nexus-attest.attest_sign",
 ]
 
 
@@ -84,7 +85,7 @@ async def flow(session):
 
     listed = await session.list_tools()
     names = [t.name for t in listed.tools]
-    check(names == TOOLS, "tools/list shows the seventeen tools")
+    check(names == TOOLS, "tools/list shows the eighteen tools")
     for t in listed.tools:
         schemas = [attr(t, "input_schema", "inputSchema")]
         if hasattr(t, "output_schema") or hasattr(t, "outputSchema"):

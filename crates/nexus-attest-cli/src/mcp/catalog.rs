@@ -22,6 +22,8 @@ pub(crate) enum Action {
     QueueStatus,
     /// The narrative report of a queued intent.
     Narrative,
+    /// Sign an attestation with the server's key.
+    AttestSign,
 }
 
 /// Behaviour hints published as MCP tool annotations.
@@ -621,6 +623,29 @@ pub(crate) fn tools() -> Vec<Tool> {
             always: &["ok", "report"],
             hints: READ,
         },
+        Tool {
+            name: "nexus-attest.attest_sign",
+            schema_title: None,
+            action: Action::AttestSign,
+            title: "Attest an audit package",
+            description: "Sign an Ed25519 attestation over an audit package's binding digest with the server's \
+                          key (`nexus-attest mcp --attest-key KEYFILE`; refused with ATTEST_KEY_NOT_CONFIGURED \
+                          without one). The package must verify first (PACKAGE_NOT_VERIFIED otherwise). Pass the \
+                          attestation to verify_audit_package with the public key as a trusted key.",
+            props: vec![
+                required("package", Schema::Document, "The audit package."),
+                optional("claims", strings(), "Claims to sign (default: [\"package-verified\"])."),
+                optional("role", nullable(string()), "A display role (unsigned, written into meta)."),
+            ],
+            output: vec![
+                ("attestation", ty("object", "The attestation document.")),
+                ("attestation_id", ty("string", "`att_` + 16 hex.")),
+                ("binding_digest", ty("string", "`sha256:` + the package's binding digest.")),
+                ("public_key", ty("string", "The signing key, 64 hex.")),
+            ],
+            always: &["attestation", "attestation_id", "binding_digest", "public_key"],
+            hints: Hints { read_only: true, destructive: false, idempotent: false, open_world: false },
+        },
     ]
 }
 
@@ -672,9 +697,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seventeen_distinct_tools_with_aliases() {
+    fn eighteen_distinct_tools_with_aliases() {
         let tools = tools();
-        assert_eq!(tools.len(), 17);
+        assert_eq!(tools.len(), 18);
         for t in &tools {
             assert_eq!(find(&tools, t.name).map(|x| x.name), Some(t.name));
             assert_eq!(find(&tools, &t.underscore_name()).map(|x| x.name), Some(t.name));

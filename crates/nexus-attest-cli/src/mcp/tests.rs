@@ -21,7 +21,8 @@ fn text(v: &Value) -> String {
 
 impl Session {
     fn new(max: usize) -> Session {
-        let config = Config { router: RouterSetup::DryRun { capabilities: Vec::new() }, max_request_bytes: max };
+        let config =
+            Config { router: RouterSetup::DryRun { capabilities: Vec::new() }, attest: None, max_request_bytes: max };
         Session { server: Server::new(NexusAttest::in_memory(), config), next_id: 0 }
     }
 
@@ -230,7 +231,7 @@ fn tools_list_by_version() {
     let mut s = Session::initialized("2025-06-18");
     let r = s.request("tools/list", "{}");
     let tools = r.get("result").and_then(|x| x.get("tools")).and_then(Value::as_array).unwrap().to_vec();
-    assert_eq!(tools.len(), 17);
+    assert_eq!(tools.len(), 18);
     for t in &tools {
         let input = t.get("inputSchema").unwrap();
         assert_eq!(input.get("type").and_then(Value::as_str), Some("object"));
@@ -370,6 +371,32 @@ fn whole_flow_in_process() {
     assert_eq!(v.get("ok"), Some(&Value::Bool(false)));
     let e = s.refused("nexus-attest.verify_audit_package", r#"{"package": {}}"#);
     assert!(e.starts_with("SHAPE_MISSING_KEY: "), "{e}");
+
+    // attest_sign: refused without a key; with one, its attestation makes the package
+    // pass verification with trust, and only for that key.
+    let pkg = text(package);
+    let no_key = s.refused("nexus-attest.attest_sign", &format!(r#"{{"package": {pkg}}}"#));
+    assert!(no_key.starts_with("ATTEST_KEY_NOT_CONFIGURED: "), "{no_key}");
+    let key = nexus_attest::witness::SigningKey::from_seed(&[7; 32]);
+    let public = key.public_key_hex();
+    s.server.runtime.attest = Some(super::AttestSetup { key, attestor: "ci".to_owned() });
+    let a = s.ok("nexus-attest.attest_sign", &format!(r#"{{"package": {pkg}, "claims": ["reviewed"]}}"#));
+    assert_eq!(a.get("binding_digest").and_then(Value::as_str), Some(digest.as_str()));
+    assert_eq!(a.get("public_key").and_then(Value::as_str), Some(public.as_str()));
+    let att = text(a.get("attestation").unwrap());
+    let trusted = s.ok(
+        "nexus-attest.verify_audit_package",
+        &format!(r#"{{"package": {pkg}, "attestations": [{att}], "trusted_keys": ["{public}"]}}"#),
+    );
+    assert_eq!(trusted.get("ok"), Some(&Value::Bool(true)), "{}", text(&trusted));
+    let other = nexus_attest::witness::SigningKey::from_seed(&[8; 32]).public_key_hex();
+    let untrusted = s.ok(
+        "nexus-attest.verify_audit_package",
+        &format!(r#"{{"package": {pkg}, "attestations": [{att}], "trusted_keys": ["{other}"]}}"#),
+    );
+    assert_eq!(untrusted.get("ok"), Some(&Value::Bool(false)));
+    let not_verified = s.refused("nexus-attest.attest_sign", &format!(r#"{{"package": {tampered}}}"#));
+    assert!(not_verified.starts_with("PACKAGE_NOT_VERIFIED: "), "{not_verified}");
     let st = s.ok("nexus-attest.status", &format!(r#"{{"request_id": "{id}", "include_events": true}}"#));
     assert_eq!(st.get("state").and_then(Value::as_str), Some("completed"));
     let i = s.ok("nexus-attest.inspect", &format!(r#"{{"decision_id": "{id}", "include_events": true}}"#));
