@@ -121,17 +121,8 @@ impl<S: Store> PersistentQueue<S> {
         if memo > MAX_MEMO_BYTES {
             return Err(QueueError::MemoTooLarge(memo));
         }
-        let queue_id = intent.queue_id();
-        let row = IntentRow {
-            queue_id: queue_id.clone(),
-            intent_digest: queue_id.clone(),
-            intent_json: intent.canonical_json(),
-            created_at: created_at.to_owned(),
-            status: PENDING.to_owned(),
-            last_attempt: 0,
-            last_error_code: None,
-            updated_at: created_at.to_owned(),
-        };
+        let row = IntentRow::pending(intent, created_at);
+        let queue_id = row.queue_id.clone();
         let value = entry_value(&row, &WorkerState::default());
         match self.store.put_record(
             INTENT_NAMESPACE,

@@ -35,6 +35,23 @@ pub struct IntentRow {
     pub updated_at: String,
 }
 
+impl IntentRow {
+    /// The row of `intent` as first enqueued at `created_at`: `PENDING`, no attempt yet.
+    pub fn pending(intent: &Intent, created_at: &str) -> IntentRow {
+        let queue_id = intent.queue_id();
+        IntentRow {
+            intent_digest: queue_id.clone(),
+            queue_id,
+            intent_json: intent.canonical_json(),
+            created_at: created_at.to_owned(),
+            status: PENDING.to_owned(),
+            last_attempt: 0,
+            last_error_code: None,
+            updated_at: created_at.to_owned(),
+        }
+    }
+}
+
 /// A row of the receipt log (`attestation_receipts`); rows are never updated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptRow {
@@ -192,16 +209,7 @@ impl MemoryQueue {
     pub fn enqueue(&mut self, intent: &Intent, created_at: &str) -> String {
         let queue_id = intent.queue_id();
         if !self.intents.iter().any(|r| r.queue_id == queue_id) {
-            self.intents.push(IntentRow {
-                queue_id: queue_id.clone(),
-                intent_digest: queue_id.clone(),
-                intent_json: intent.canonical_json(),
-                created_at: created_at.to_owned(),
-                status: PENDING.to_owned(),
-                last_attempt: 0,
-                last_error_code: None,
-                updated_at: created_at.to_owned(),
-            });
+            self.intents.push(IntentRow::pending(intent, created_at));
         }
         queue_id
     }

@@ -520,6 +520,15 @@ impl<S: Store> Runtime<S> {
     }
 }
 
+/// A refused call: `{"success": false, "error": "CODE: message"}`, with the code.
+fn refused(code: &'static str, message: String) -> Outcome {
+    Outcome {
+        value: obj(vec![("success", Value::Bool(false)), ("error", Value::String(format!("{code}: {message}")))]),
+        code: Some(code),
+        readable: None,
+    }
+}
+
 /// `verify_audit_package`: attest-verify's checks; a package that fails a check is a
 /// successful call with `ok: false`, one that is not shaped like a package is refused.
 fn verify(args: &Map) -> Outcome {
@@ -540,12 +549,7 @@ fn verify(args: &Map) -> Outcome {
         match nexus_attest::verify::attestation::public_key_from_text(k) {
             Ok(key) => keys.push(key),
             Err(e) => {
-                let error = format!("INVALID_ARGUMENT: trusted key `{k}`: {e}");
-                return Outcome {
-                    value: obj(vec![("success", Value::Bool(false)), ("error", Value::String(error))]),
-                    code: Some("INVALID_ARGUMENT"),
-                    readable: None,
-                };
+                return refused("INVALID_ARGUMENT", format!("trusted key `{k}`: {e}"));
             }
         }
     }
@@ -566,25 +570,13 @@ fn verify(args: &Map) -> Outcome {
             }
             Outcome { value: Value::Object(m), code: None, readable: Some(crate::verification_text(&v)) }
         }
-        Err(e) => {
-            let error = format!("{}: not shaped like an audit package: {e}", e.code());
-            Outcome {
-                value: obj(vec![("success", Value::Bool(false)), ("error", Value::String(error))]),
-                code: Some(e.code()),
-                readable: None,
-            }
-        }
+        Err(e) => refused(e.code(), format!("not shaped like an audit package: {e}")),
     }
 }
 
 /// `attest_sign`: an Ed25519 attestation over the package's binding digest with the
 /// server's key, only when the package verifies.
 fn attest_sign(setup: Option<&AttestSetup>, args: &Map) -> Outcome {
-    let refused = |code: &'static str, message: String| Outcome {
-        value: obj(vec![("success", Value::Bool(false)), ("error", Value::String(format!("{code}: {message}")))]),
-        code: Some(code),
-        readable: None,
-    };
     let Some(setup) = setup else {
         return refused(
             "ATTEST_KEY_NOT_CONFIGURED",

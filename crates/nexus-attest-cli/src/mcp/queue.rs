@@ -8,16 +8,7 @@ use nexus_attest::witness::{
 };
 use nexus_attest::Store;
 
-use super::{obj, Outcome};
-
-/// A refused call: `{"success": false, "error": "CODE: message"}`.
-fn refused(code: &'static str, message: &str) -> Outcome {
-    Outcome {
-        value: obj(vec![("success", Value::Bool(false)), ("error", Value::String(format!("{code}: {message}")))]),
-        code: Some(code),
-        readable: None,
-    }
-}
+use super::{refused, Outcome};
 
 /// A successful call: `{"success": true, <data...>}`.
 fn done(data: Vec<(&str, Value)>, readable: Option<String>) -> Outcome {
@@ -33,24 +24,24 @@ fn done(data: Vec<(&str, Value)>, readable: Option<String>) -> Outcome {
 /// intent again keeps its first entry). Data: `queue_id`, `entry` (its status).
 pub(super) fn queue_intent<S: Store>(store: &S, args: &Map) -> Outcome {
     let Some(value) = args.get("intent") else {
-        return refused("INVALID_ARGUMENT", "intent is required");
+        return refused("INVALID_ARGUMENT", "intent is required".to_owned());
     };
     let intent = match Intent::from_value(value, Validation::Strict) {
         Ok(i) => i,
-        Err(e) => return refused(e.code(), &e.to_string()),
+        Err(e) => return refused(e.code(), e.to_string()),
     };
     let created_at = args.get("created_at").and_then(Value::as_str).map_or_else(crate::queue::now, str::to_owned);
     let queue = PersistentQueue::new(store);
     let id = match queue.enqueue(&intent, &created_at) {
         Ok(id) => id,
-        Err(e) => return refused(e.code(), &e.to_string()),
+        Err(e) => return refused(e.code(), e.to_string()),
     };
     match queue.status(&id) {
         Ok(status) => {
             let entry = status.map_or(Value::Null, |s| s.to_value());
             done(vec![("queue_id", Value::String(id)), ("entry", entry)], None)
         }
-        Err(e) => refused(e.code(), &e.to_string()),
+        Err(e) => refused(e.code(), e.to_string()),
     }
 }
 
@@ -61,12 +52,12 @@ pub(super) fn queue_status<S: Store>(store: &S, args: &Map) -> Outcome {
     let entries = match args.get("queue_id").and_then(Value::as_str) {
         Some(id) => match queue.status(&crate::queue::queue_id(id)) {
             Ok(Some(s)) => vec![s.to_value()],
-            Ok(None) => return refused("QUEUE_NOT_FOUND", &format!("no intent `{id}` in the queue")),
-            Err(e) => return refused(e.code(), &e.to_string()),
+            Ok(None) => return refused("QUEUE_NOT_FOUND", format!("no intent `{id}` in the queue")),
+            Err(e) => return refused(e.code(), e.to_string()),
         },
         None => match queue.list(args.get("status").and_then(Value::as_str)) {
             Ok(rows) => rows.iter().map(|s| s.to_value()).collect(),
-            Err(e) => return refused(e.code(), &e.to_string()),
+            Err(e) => return refused(e.code(), e.to_string()),
         },
     };
     done(vec![("entries", Value::Array(entries))], None)
@@ -76,13 +67,13 @@ pub(super) fn queue_status<S: Store>(store: &S, args: &Map) -> Outcome {
 /// integrity check failed) and `report` (the self-verifying report, unchanged).
 pub(super) fn narrative<S: Store>(store: &S, args: &Map) -> Outcome {
     let Some(digest) = args.get("intent_digest").and_then(Value::as_str) else {
-        return refused("INVALID_ARGUMENT", "intent_digest is required");
+        return refused("INVALID_ARGUMENT", "intent_digest is required".to_owned());
     };
     let digest = crate::queue::queue_id(digest);
     let queue = PersistentQueue::new(store);
     let snapshot = match queue.snapshot(&digest) {
         Ok(s) => s,
-        Err(e) => return refused(e.code(), &e.to_string()),
+        Err(e) => return refused(e.code(), e.to_string()),
     };
     let exchanges = PersistentExchangeStore::new(store);
     match show_intent(&snapshot, &digest, Some(&exchanges), &NarrativeOptions::default()) {
@@ -91,6 +82,6 @@ pub(super) fn narrative<S: Store>(store: &S, args: &Map) -> Outcome {
             let ok = report.intent_found && failed == 0;
             done(vec![("ok", Value::Bool(ok)), ("report", report.to_value())], Some(report.render(None)))
         }
-        Err(e) => refused(e.code(), &e.to_string()),
+        Err(e) => refused(e.code(), e.to_string()),
     }
 }
